@@ -1,0 +1,37 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "ranklab",
+  products: [
+    .library(name: "RankLab", targets: ["RankLab"]),
+    .library(name: "Environments", targets: ["Environments"]),
+    .executable(name: "ranklab", targets: ["ranklab"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CBLAS", path: "Sources/CBLAS",
+      providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(
+      name: "CZstd", path: "Sources/CZstd",
+      providers: [.apt(["libzstd-dev"])]),
+    .target(
+      name: "Environments", path: "Environments", exclude: ["Maps"], resources: [.copy("Maps")]),
+    .target(
+      name: "RankLab",
+      dependencies: ["Environments", "CBLAS", "CZstd", .product(name: "Yams", package: "Yams")]),
+    .executableTarget(
+      name: "ranklab",
+      dependencies: [
+        "RankLab", "Environments",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .testTarget(
+      name: "EnvironmentsTests", dependencies: ["Environments"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "RankLabTests", dependencies: ["RankLab", "Environments"]),
+  ]
+)
