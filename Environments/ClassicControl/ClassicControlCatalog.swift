@@ -1,0 +1,4 @@
+extension EnvironmentCatalog {
+  /// Gymnasium's classic-control environments.
+  static let classicControlEntries: [EnvironmentEntry] = []
+}
