@@ -1,0 +1,117 @@
+import Foundation
+
+/// One logged row: the environment step and namespaced scalar values (`train/loss`,
+/// `eval/return_mean`, `rank/srank`, ...). A key means the same thing in every algorithm.
+public struct MetricsRecord: Equatable, Sendable {
+  public var step: Int
+  public var values: [(key: String, value: Double)]
+
+  public init(step: Int, values: [(key: String, value: Double)] = []) {
+    self.step = step
+    self.values = values
+  }
+
+  public subscript(key: String) -> Double? {
+    values.first { $0.key == key }?.value
+  }
+
+  public static func == (lhs: MetricsRecord, rhs: MetricsRecord) -> Bool {
+    lhs.step == rhs.step && lhs.values.map(\.key) == rhs.values.map(\.key)
+      && zip(lhs.values, rhs.values).allSatisfy {
+        $0.value.bitPattern == $1.value.bitPattern
+      }
+  }
+
+  /// One JSON line: `step` first, then the keys in the order they were added. Numbers use
+  /// Swift's shortest round-trip form, so the same values always print the same text;
+  /// non-finite values become `null` (JSON has no NaN).
+  public var jsonLine: String {
+    var line = "{\"step\":\(step)"
+    for (key, value) in values {
+      line += ",\"\(Self.escape(key))\":" + (value.isFinite ? Self.format(value) : "null")
+    }
+    return line + "}"
+  }
+
+  private static func format(_ value: Double) -> String {
+    if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+    return "\(value)"
+  }
+
+  private static func escape(_ key: String) -> String {
+    key.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+  }
+}
+
+/// Appends metrics rows to `metrics.jsonl` and, optionally, TensorBoard event files, in one run
+/// directory. Resuming truncates both files to the lengths a checkpoint recorded, so a resumed
+/// run's files equal an uninterrupted run's.
+public final class MetricsWriter {
+  public let directory: URL
+  private let jsonl: FileHandle
+  private let tensorBoard: TensorBoardWriter?
+  private var pending = ""
+
+  /// Byte lengths of the files at a flush point, stored in checkpoints.
+  public struct Position: Codable, Equatable, Sendable {
+    public var jsonlBytes: UInt64
+    public var tensorBoardBytes: UInt64?
+    public var tensorBoardFile: String?
+  }
+
+  /// Opens the writers; with `resumeFrom`, truncates to that position and appends after it.
+  public init(directory: URL, tensorBoard: Bool, resumeFrom position: Position? = nil) throws {
+    self.directory = directory
+    let path = directory.appendingPathComponent("metrics.jsonl").path
+    let fm = FileManager.default
+    if position == nil || !fm.fileExists(atPath: path) {
+      guard fm.createFile(atPath: path, contents: nil) else { throw OutputError.cannotCreate(path) }
+    }
+    jsonl = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    if let position {
+      try jsonl.truncate(atOffset: position.jsonlBytes)
+      try jsonl.seekToEnd()
+    }
+    if tensorBoard {
+      self.tensorBoard = try TensorBoardWriter(
+        directory: directory, fileName: position?.tensorBoardFile,
+        resumeAt: position?.tensorBoardBytes)
+    } else {
+      self.tensorBoard = nil
+    }
+  }
+
+  deinit { try? jsonl.close() }
+
+  /// Queues a row for both outputs.
+  public func write(_ record: MetricsRecord) {
+    guard !record.values.isEmpty else { return }
+    pending += record.jsonLine + "\n"
+    tensorBoard?.write(
+      step: record.step, scalars: record.values.map { ($0.key, $0.value) },
+      wallTime: Date().timeIntervalSince1970)
+  }
+
+  /// Writes queued rows and reports where the files end.
+  @discardableResult public func flush() throws -> Position {
+    if !pending.isEmpty {
+      try jsonl.write(contentsOf: Data(pending.utf8))
+      pending.removeAll(keepingCapacity: true)
+    }
+    return Position(
+      jsonlBytes: try jsonl.offset(), tensorBoardBytes: try tensorBoard?.flush(),
+      tensorBoardFile: tensorBoard?.url.lastPathComponent)
+  }
+}
+
+/// A run output file that could not be written.
+public enum OutputError: Error, CustomStringConvertible {
+  case cannotCreate(String)
+
+  public var description: String {
+    switch self {
+    case .cannotCreate(let path):
+      return "cannot create \(path): check that the directory exists and is writable"
+    }
+  }
+}
