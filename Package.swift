@@ -23,7 +23,8 @@ let package = Package(
       name: "Environments", path: "Environments", exclude: ["Maps"], resources: [.copy("Maps")]),
     .target(
       name: "RankLab",
-      dependencies: ["Environments", "CBLAS", "CZstd", .product(name: "Yams", package: "Yams")]),
+      dependencies: ["Environments", "CBLAS", "CZstd", .product(name: "Yams", package: "Yams")],
+      exclude: ["Episodes/FORMAT.md"]),
     .executableTarget(
       name: "ranklab",
       dependencies: [

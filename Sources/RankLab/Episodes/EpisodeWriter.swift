@@ -51,7 +51,7 @@ public final class EpisodeWriter {
     resetObservation.withUnsafeBytes { columns[0].append(contentsOf: $0) }
 
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let json = try encoder.encode(header)
     var bytes = EpisodeFormat.fileMagic
     bytes.appendLittleEndian(EpisodeFormat.version)
