@@ -169,6 +169,35 @@ import Testing
     }
   }
 
+  /// Damaged chunks must throw or decode to something; never crash or overrun.
+  @Test(arguments: codecs) func damagedChunksNeverCrash(codec: ColumnCodec) throws {
+    var rng = PCG64(seed: 99)
+    let values = (0..<600).map { _ in UInt32(rng.nextInt(below: 7)) }
+    let coder = try ColumnCoder(codec)
+    let good = try codec.encode(values, rowWidth: 6)
+    var thrown = 0
+    var out = [UInt32](repeating: 0, count: values.count)
+    for trial in 0..<300 {
+      var bytes = good
+      if trial % 3 == 0 {
+        bytes.removeLast(1 + rng.nextInt(below: bytes.count))
+      } else {
+        bytes[rng.nextInt(below: bytes.count)] ^= UInt8(1 << rng.nextInt(below: 8))
+      }
+      do {
+        try bytes.withUnsafeBytes { source in
+          try out.withUnsafeMutableBytes {
+            try coder.decode(source, layout: .of(UInt32.self, rowWidth: 6), into: $0)
+          }
+        }
+      } catch is ColumnCodecError {
+        thrown += 1
+      }
+    }
+    // Every truncation changes the size, which every codec detects.
+    #expect(thrown >= 100)
+  }
+
   @Test func zstdErrorsAreNamed() throws {
     let decompressor = try ZstdDecompressor()
     var out = [UInt8](repeating: 0, count: 16)
