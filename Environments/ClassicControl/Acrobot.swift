@@ -67,8 +67,14 @@ public struct Acrobot: ClassicControlEnvironment {
     theta2 = Self.wrap(next[1], -Double.pi, Double.pi)
     dTheta1 = min(max(next[2], -Self.maxVelocity1), Self.maxVelocity1)
     dTheta2 = min(max(next[3], -Self.maxVelocity2), Self.maxVelocity2)
-    writeObservation(observation)
-    let terminated = -cos(theta1) - cos(theta2 + theta1) > 1.0
+    let cos1 = cos(theta1)
+    observation[0] = Float(cos1)
+    observation[1] = Float(sin(theta1))
+    observation[2] = Float(cos(theta2))
+    observation[3] = Float(sin(theta2))
+    observation[4] = Float(dTheta1)
+    observation[5] = Float(dTheta2)
+    let terminated = -cos1 - cos(theta2 + theta1) > 1.0
     return Step(reward: terminated ? 0 : -1, end: clock.tick(terminated: terminated))
   }
 
@@ -83,15 +89,18 @@ public struct Acrobot: ClassicControlEnvironment {
     let i2 = linkInertia
     let g = 9.8
     let (theta1, theta2, dtheta1, dtheta2) = (s[0], s[1], s[2], s[3])
-    let d1 = m1 * lc1 * lc1 + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * cos(theta2)) + i1 + i2
-    let d2 = m2 * (lc2 * lc2 + l1 * lc2 * cos(theta2)) + i2
+    // Each trigonometric value once: the same numbers Gymnasium computes repeatedly.
+    let cos2 = cos(theta2)
+    let sin2 = sin(theta2)
+    let d1 = m1 * lc1 * lc1 + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * cos2) + i1 + i2
+    let d2 = m2 * (lc2 * lc2 + l1 * lc2 * cos2) + i2
     let phi2 = m2 * lc2 * g * cos(theta1 + theta2 - Double.pi / 2.0)
     let phi1 =
-      -m2 * l1 * lc2 * (dtheta2 * dtheta2) * sin(theta2)
-      - 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin(theta2)
+      -m2 * l1 * lc2 * (dtheta2 * dtheta2) * sin2
+      - 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2
       + (m1 * lc1 + m2 * l1) * g * cos(theta1 - Double.pi / 2) + phi2
     let ddtheta2 =
-      (a + d2 / d1 * phi1 - m2 * l1 * lc2 * (dtheta1 * dtheta1) * sin(theta2) - phi2)
+      (a + d2 / d1 * phi1 - m2 * l1 * lc2 * (dtheta1 * dtheta1) * sin2 - phi2)
       / (m2 * lc2 * lc2 + i2 - (d2 * d2) / d1)
     let ddtheta1 = -(d2 * ddtheta2 + phi1) / d1
     return SIMD4(dtheta1, dtheta2, ddtheta1, ddtheta2)
