@@ -1,0 +1,50 @@
+import Foundation
+
+/// Adam (Kingma & Ba 2015) with PyTorch's update: bias-corrected moments and ε added outside
+/// the square root, `θ ← θ − lr · m̂ / (√v̂ + ε)`, one loop over a network's contiguous buffer.
+public struct Adam: Codable, Sendable, Equatable {
+  public var learningRate: Float
+  public var beta1: Float
+  public var beta2: Float
+  public var epsilon: Float
+  /// Updates taken so far (for the bias correction).
+  public private(set) var step = 0
+  public private(set) var firstMoment: [Float]
+  public private(set) var secondMoment: [Float]
+
+  public init(
+    parameterCount: Int, learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
+    epsilon: Float = 1e-8
+  ) {
+    self.learningRate = learningRate
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    firstMoment = [Float](repeating: 0, count: parameterCount)
+    secondMoment = firstMoment
+  }
+
+  /// Applies one update to `parameters` from `gradients` (same layout).
+  public mutating func update(_ parameters: inout [Float], gradients: [Float]) {
+    precondition(parameters.count == firstMoment.count, "optimizer and network differ in size")
+    step += 1
+    let correction1 = 1 - Float(pow(Double(beta1), Double(step)))
+    let correction2 = 1 - Float(pow(Double(beta2), Double(step)))
+    let stepSize = learningRate / correction1
+    let root2 = correction2.squareRoot()
+    let (b1, b2, eps) = (beta1, beta2, epsilon)
+    parameters.withUnsafeMutableBufferPointer { p in
+      gradients.withUnsafeBufferPointer { g in
+        firstMoment.withUnsafeMutableBufferPointer { m in
+          secondMoment.withUnsafeMutableBufferPointer { v in
+            for i in 0..<p.count {
+              m[i] = b1 * m[i] + (1 - b1) * g[i]
+              v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+              p[i] -= stepSize * m[i] / (v[i].squareRoot() / root2 + eps)
+            }
+          }
+        }
+      }
+    }
+  }
+}
