@@ -15,6 +15,7 @@ struct RankLabCommand: ParsableCommand {
     subcommands: [
       EnvsCommand.self,
       CheckReferenceCommand.self,
+      RunCommand.self,
       BenchCommand.self,
     ]
   )

@@ -85,6 +85,9 @@ public struct ExperimentConfig: ConfigSchema {
       checkpoint.every >= 0, "checkpoint.every", "must be non-negative (0 disables checkpoints)")
     require(checkpoint.keep >= 1, "checkpoint.keep", "must be at least 1")
     require(log.every >= 1, "log.every", "must be at least 1")
+    require(
+      !offline.enabled || agent.targetUpdate.unit == .gradientSteps, "agent.target_update.unit",
+      "must be gradient_steps for offline training (there are no environment steps)")
     if let size = env.size { require(size >= 3, "env.size", "must be at least 3") }
     if let noise = env.actionNoise {
       require((0...1).contains(noise), "env.action_noise", "must be within [0, 1]")

@@ -24,6 +24,15 @@ public struct Adam: Codable, Sendable, Equatable {
     secondMoment = firstMoment
   }
 
+  /// Restores the state a checkpoint saved.
+  public mutating func restore(step: Int, firstMoment: [Float], secondMoment: [Float]) {
+    precondition(
+      firstMoment.count == self.firstMoment.count && secondMoment.count == self.secondMoment.count)
+    self.step = step
+    self.firstMoment = firstMoment
+    self.secondMoment = secondMoment
+  }
+
   /// Applies one update to `parameters` from `gradients` (same layout).
   public mutating func update(_ parameters: inout [Float], gradients: [Float]) {
     precondition(parameters.count == firstMoment.count, "optimizer and network differ in size")

@@ -11,11 +11,11 @@ public final class ReplayBuffer {
   public let returnDiscount: Float
 
   /// Transitions currently stored.
-  public private(set) var count = 0
+  public internal(set) var count = 0
   /// Slot the next transition goes to.
-  public private(set) var head = 0
+  public internal(set) var head = 0
   /// Slot where the running episode started.
-  private var episodeLength = 0
+  var episodeLength = 0
 
   var observations: [Float]
   var nextObservations: [Float]
