@@ -173,9 +173,11 @@ struct TrainingLoop<E: Environment> {
           state.finishedReturns.reduce(0, +) / Double(state.finishedReturns.count)
         ))
     }
-    row.values.append(("train/episodes", Double(state.episodes)))
-    row.values += agent.statusMetrics(step: state.step)
-    row.values.append(("safety/failures_total", state.failuresTotal))
+    if !config.offline.enabled {
+      row.values.append(("train/episodes", Double(state.episodes)))
+      row.values += agent.statusMetrics(step: state.step)
+      row.values.append(("safety/failures_total", state.failuresTotal))
+    }
     row.values.append(("replay/transitions", Double(replay.count)))
     row.values.append(("replay/bytes", Double(replay.storedBytes)))
     let now = Date()
@@ -222,7 +224,7 @@ struct TrainingLoop<E: Environment> {
       directory: directory.url, finalReturnMean: row["eval/final_return_mean"],
       finalReturnStd: row["eval/final_return_std"], finalSrank: state.lastSrank)
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     try AtomicFile.write(Array(try encoder.encode(summary)), to: directory.summary)
     return summary
   }

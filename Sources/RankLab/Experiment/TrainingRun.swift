@@ -116,7 +116,7 @@ public final class TrainingRun {
       name: config.name, variant: variant.isEmpty ? nil : variant, seed: seed, env: config.env.id,
       algorithm: config.agent.algorithm.rawValue, status: status, steps: config.steps, step: step)
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     try AtomicFile.write(Array(try encoder.encode(info)), to: directory.runInfo)
   }
 }
