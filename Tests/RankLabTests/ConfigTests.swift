@@ -153,14 +153,17 @@ import Testing
     #expect(variants.map(\.loaded.config.steps) == [600, 9600])
     #expect(variants.map(\.loaded.config.agent.targetUpdate.every) == [1, 16])
     let ragged = "sweep:\n  K:\n    steps: [1, 2]\n    seeds: [[0]]\n"
-    #expect(throws: ConfigError.self) { try ConfigLoader.loadVariants(ExperimentConfig.self, text: ragged, file: "g.yaml") }
+    #expect(throws: ConfigError.self) {
+      try ConfigLoader.loadVariants(ExperimentConfig.self, text: ragged, file: "g.yaml")
+    }
   }
 }
 
 @Suite struct SweepOverrideTests {
   @Test func commandLineOverridesWinOverSweepValues() throws {
     let text = "sweep:\n  K:\n    agent.target_update.every: [1, 16]\n    steps: [600, 9600]\n"
-    let variants = try ConfigLoader.loadVariants(ExperimentConfig.self, text: text, file: "g.yaml", overrides: ["steps=5"])
+    let variants = try ConfigLoader.loadVariants(
+      ExperimentConfig.self, text: text, file: "g.yaml", overrides: ["steps=5"])
     #expect(variants.map(\.loaded.config.steps) == [5, 5])
     #expect(variants.map(\.loaded.config.agent.targetUpdate.every) == [1, 16])
   }

@@ -22,16 +22,18 @@ import Testing
       regularizer: {kind: srank_penalty, coefficient: 1e-3}
     replay: {capacity: 2000}
     eval: {every: 1000, episodes: 3, final_episodes: 3}
-    rank: {every: 500, probe_size: 64}
+    rank: {every: 500, probe_size: 64, ntk_velocity: true}
     checkpoint: {every: 1000}
     log: {every: 250}
     """
 
-  static func makeRun(_ root: URL, text: String = smallConfig, seed: Int = 0) throws -> TrainingRun {
+  static func makeRun(_ root: URL, text: String = smallConfig, seed: Int = 0) throws -> TrainingRun
+  {
     let loaded = try ConfigLoader.load(ExperimentConfig.self, text: text, file: "tiny.yaml")
     let run = TrainingRun(
       config: loaded.config, variant: "", seed: seed,
-      directory: RunDirectory(root: root, name: "tiny", variant: "", seed: seed), resolvedYAML: loaded.resolvedYAML)
+      directory: RunDirectory(root: root, name: "tiny", variant: "", seed: seed),
+      resolvedYAML: loaded.resolvedYAML)
     run.showProgress = false
     return run
   }
@@ -39,7 +41,8 @@ import Testing
   /// metrics.jsonl without the wall-clock `time/` keys, which no two runs share.
   static func rows(_ directory: RunDirectory) throws -> [String] {
     try String(contentsOf: directory.metrics, encoding: .utf8).split(separator: "\n").map { line in
-      line.replacingOccurrences(of: #","time/steps_per_s":[^,}]*"#, with: "", options: .regularExpression)
+      line.replacingOccurrences(
+        of: #","time/steps_per_s":[^,}]*"#, with: "", options: .regularExpression)
     }
   }
 
@@ -49,9 +52,14 @@ import Testing
     try a.run()
     try b.run()
     #expect(try Self.rows(a.directory) == Self.rows(b.directory))
-    #expect(try String(contentsOf: a.directory.spectra, encoding: .utf8) == String(contentsOf: b.directory.spectra, encoding: .utf8))
+    #expect(
+      try String(contentsOf: a.directory.spectra, encoding: .utf8)
+        == String(contentsOf: b.directory.spectra, encoding: .utf8))
     let rows = try Self.rows(a.directory)
-    #expect(rows.contains { $0.contains("rank/srank") } && rows.contains { $0.contains("eval/final_return_mean") })
+    #expect(
+      rows.contains { $0.contains("rank/srank") }
+        && rows.contains { $0.contains("eval/final_return_mean") })
+    #expect(rows.contains { $0.contains("rank/ntk_velocity") })
   }
 
   @Test func interruptedRunResumesToTheSameRows() throws {
@@ -64,14 +72,18 @@ import Testing
     #expect(first.directory.checkpointFiles().count == 2)
     try Self.makeRun(root).run(resume: true)
     #expect(try Self.rows(first.directory) == Self.rows(whole.directory))
-    #expect(try String(contentsOf: first.directory.spectra, encoding: .utf8) == String(contentsOf: whole.directory.spectra, encoding: .utf8))
+    #expect(
+      try String(contentsOf: first.directory.spectra, encoding: .utf8)
+        == String(contentsOf: whole.directory.spectra, encoding: .utf8))
   }
 
   @Test func killedProcessResumesToTheSameRows() throws {
-    let binary = try #require(Self.ranklabBinary(), "the ranklab executable is built by `swift build`/`swift test`")
+    let binary = try #require(
+      Self.ranklabBinary(), "the ranklab executable is built by `swift build`/`swift test`")
     let root = try temporaryDirectory()
     let config = root.appendingPathComponent("tiny.yaml")
-    try Self.smallConfig.replacingOccurrences(of: "steps: 3000", with: "steps: 12000").write(to: config, atomically: true, encoding: .utf8)
+    try Self.smallConfig.replacingOccurrences(of: "steps: 3000", with: "steps: 12000").write(
+      to: config, atomically: true, encoding: .utf8)
     let reference = root.appendingPathComponent("reference")
     let killed = root.appendingPathComponent("killed")
     try Self.execute(binary, ["run", config.path, "--out", reference.path, "--quiet"])
@@ -83,7 +95,9 @@ import Testing
     try process.run()
     let directory = RunDirectory(root: killed, name: "tiny", variant: "", seed: 0)
     let deadline = Date().addingTimeInterval(120)
-    while directory.checkpointFiles().isEmpty && process.isRunning && Date() < deadline { usleep(2_000) }
+    while directory.checkpointFiles().isEmpty && process.isRunning && Date() < deadline {
+      usleep(2_000)
+    }
     let wasRunning = process.isRunning
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()

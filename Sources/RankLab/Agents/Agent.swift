@@ -29,6 +29,10 @@ public protocol Agent: AnyObject {
     of observations: UnsafeBufferPointer<Float>, count: Int,
     into features: UnsafeMutableBufferPointer<Float>)
 
+  /// The empirical NTK of the greedy value on `count` observations (count × count, row-major),
+  /// or nil for agents without one.
+  func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]?
+
   /// Scalars to log with every metrics row, e.g. the exploration rate.
   func statusMetrics(step: Int) -> [(key: String, value: Double)]
 

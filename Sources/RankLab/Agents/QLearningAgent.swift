@@ -33,6 +33,10 @@ public final class QLearningAgent: Agent {
   var zeroOutput: [Float]
   var qValues: [Float]
   let svd: SingularValueDecomposition?
+  var churnBatch: TransitionBatch
+  let churnWork: MLPWorkspace
+  var churnActions: [Int]
+  var kernel: TangentKernel?
 
   public init(
     config: AgentConfig, observationCount: Int, actionCount: Int, totalSteps: Int,
@@ -68,6 +72,10 @@ public final class QLearningAgent: Agent {
     featureGradient = [Float](repeating: 0, count: b * online.featureCount)
     nextFeatureGradient = featureGradient
     qValues = [Float](repeating: 0, count: actionCount)
+    churnBatch = TransitionBatch(
+      capacity: 256, observationCount: observationCount, actionCount: 1, continuous: false)
+    churnWork = MLPWorkspace(for: online, capacity: 256)
+    churnActions = [Int](repeating: 0, count: 256)
     svd =
       config.regularizer.kind == .srankPenalty
       ? SingularValueDecomposition(rows: b, columns: online.featureCount, vectors: true) : nil
@@ -274,6 +282,13 @@ public final class QLearningAgent: Agent {
     let work = MLPWorkspace(for: online, capacity: count)
     work.forward(online, input: observations, rows: count)
     _ = features.update(fromContentsOf: work.features)
+  }
+
+  public func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]? {
+    if kernel?.rows != count { kernel = TangentKernel(network: online, rows: count) }
+    guard let kernel else { return nil }
+    kernel.compute(network: online, inputs: observations)
+    return kernel.gram
   }
 
   public func statusMetrics(step: Int) -> [(key: String, value: Double)] {

@@ -36,7 +36,9 @@ extension ConfigLoader {
       var tree = fileTree
       var labels: [String] = []
       for (axis, index) in zip(axes, combination) {
-        for (path, values) in zip(axis.paths, axis.columns) { tree = set(values[index], at: path, in: tree) }
+        for (path, values) in zip(axis.paths, axis.columns) {
+          tree = set(values[index], at: path, in: tree)
+        }
         labels.append("\(axis.label)=\(axis.columns[0][index].string ?? "?")")
       }
       for (path, value) in parsedOverrides { tree = set(value, at: path, in: tree) }
@@ -82,7 +84,8 @@ extension ConfigLoader {
         var columns: [[Node]] = []
         for (inner, list) in spec {
           guard let values = list.sequence.map(Array.init), !values.isEmpty else {
-            throw fail("sweep group '\(name)': '\(inner.string ?? "")' needs a non-empty list of values")
+            throw fail(
+              "sweep group '\(name)': '\(inner.string ?? "")' needs a non-empty list of values")
           }
           paths.append((inner.string ?? "").split(separator: ".").map(String.init))
           columns.append(values)
@@ -100,7 +103,9 @@ extension ConfigLoader {
         values = spec[Node("values")]?.sequence.map(Array.init)
       }
       guard let values, !values.isEmpty else {
-        throw fail("sweep entry '\(name)' needs a non-empty list of values (or {label: NAME, values: [...]})")
+        throw fail(
+          "sweep entry '\(name)' needs a non-empty list of values (or {label: NAME, values: [...]})"
+        )
       }
       axes.append(SweepAxis(paths: [path], label: label, columns: [values]))
     }

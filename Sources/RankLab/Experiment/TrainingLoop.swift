@@ -38,6 +38,8 @@ struct TrainingLoop<E: Environment> {
   let replay: ReplayBuffer
   var state: State
   var probe: RankProbe
+  /// The tangent kernel at the previous rank measurement (for its velocity).
+  var previousKernel: [Float] = []
   var nextObservation: [Float]
   private var lastLogTime = Date()
   private var lastLogStep = 0
@@ -209,6 +211,16 @@ struct TrainingLoop<E: Environment> {
       ("rank/sigma_max", rank.sigmaMax), ("rank/sigma_min", rank.sigmaMin),
       ("rank/count_above_threshold", Double(rank.countAboveThreshold)),
     ]
+    if config.rank.ntkVelocity,
+      let gram = probe.observations.withUnsafeBufferPointer({
+        agent.tangentKernel(of: $0, count: probe.count)
+      })
+    {
+      if !previousKernel.isEmpty {
+        row.values.append(("rank/ntk_velocity", TangentKernel.cosineDistance(gram, previousKernel)))
+      }
+      previousKernel = gram
+    }
     let list = values.map { "\($0)" }.joined(separator: ",")
     spectra.append("{\"step\":\(state.step),\"singular_values\":[\(list)]}")
     state.lastSrank = rank.srank
@@ -233,6 +245,7 @@ struct TrainingLoop<E: Environment> {
     try archive.put("loop/state", json: state)
     try archive.put("loop/output", json: position)
     archive.put("loop/probe", array: probe.observations)
+    archive.put("loop/previous_kernel", array: previousKernel)
     try archive.put("loop/probe_count", json: probe.count)
     try agent.save(into: &archive)
     try replay.save(into: &archive)
@@ -240,6 +253,7 @@ struct TrainingLoop<E: Environment> {
 
   mutating func load(from archive: CheckpointArchive) throws -> OutputPosition {
     state = try archive.json("loop/state", as: State.self)
+    previousKernel = try archive.array("loop/previous_kernel", of: Float.self)
     probe.setObservations(
       try archive.array("loop/probe", of: Float.self),
       count: try archive.json("loop/probe_count", as: Int.self))

@@ -127,6 +127,13 @@ public struct RunSummary: Codable, Sendable {
   public var finalReturnMean: Double?
   public var finalReturnStd: Double?
   public var finalSrank: Int?
+
+  enum CodingKeys: String, CodingKey {
+    case directory
+    case finalReturnMean = "final_return_mean"
+    case finalReturnStd = "final_return_std"
+    case finalSrank = "final_srank"
+  }
 }
 
 /// Why a run cannot start.

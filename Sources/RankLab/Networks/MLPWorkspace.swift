@@ -89,12 +89,13 @@ public final class MLPWorkspace {
     _ network: MLP, input: UnsafeBufferPointer<Float>, output: UnsafeMutableBufferPointer<Float>
   ) {
     network.parameters.withUnsafeBufferPointer { p in
-      guard let base = p.baseAddress, let x = input.baseAddress else { return }
+      guard let base = p.baseAddress, let x = input.baseAddress, let result = output.baseAddress
+      else { return }
       var source = x
       for l in 0..<layerCount {
         let (fanIn, fanOut) = (sizes[l], sizes[l + 1])
         let isLast = l == layerCount - 1
-        let y = isLast ? output.baseAddress! : storage + activationOffsets[l + 1]
+        let y = isLast ? result : storage + activationOffsets[l + 1]
         BLAS.gemv(m: fanOut, n: fanIn, base + network.weightOffsets[l], source, beta: 0, y)
         addBiasAndActivate(
           y, bias: base + network.biasOffsets[l], rows: 1, columns: fanOut, hidden: !isLast)
