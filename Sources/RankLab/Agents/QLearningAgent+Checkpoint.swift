@@ -5,6 +5,7 @@ extension QLearningAgent {
     var currentStep: Int
     var gradientStepsTaken: Int
     var rng: PCG64
+    var churnRNG: PCG64
     var adamStep: Int
   }
 
@@ -17,7 +18,7 @@ extension QLearningAgent {
       "agent/state",
       json: Counters(
         currentStep: currentStep, gradientStepsTaken: gradientStepsTaken, rng: rng,
-        adamStep: optimizer.step))
+        churnRNG: churnRNG, adamStep: optimizer.step))
   }
 
   public func load(from archive: CheckpointArchive) throws {
@@ -32,5 +33,6 @@ extension QLearningAgent {
     currentStep = counters.currentStep
     gradientStepsTaken = counters.gradientStepsTaken
     rng = counters.rng
+    churnRNG = counters.churnRNG
   }
 }

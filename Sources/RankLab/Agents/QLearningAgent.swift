@@ -36,7 +36,11 @@ public final class QLearningAgent: Agent {
   var churnBatch: TransitionBatch
   let churnWork: MLPWorkspace
   var churnActions: [Int]
+  /// Draws the churn minibatches, apart from `rng` so the diagnostic leaves training untouched.
+  var churnRNG: PCG64
   var kernel: TangentKernel?
+  /// Wall-clock seconds spent sampling minibatches (for the run's time breakdown).
+  public internal(set) var samplingSeconds = 0.0
 
   public init(
     config: AgentConfig, observationCount: Int, actionCount: Int, totalSteps: Int,
@@ -76,6 +80,8 @@ public final class QLearningAgent: Agent {
       capacity: 256, observationCount: observationCount, actionCount: 1, continuous: false)
     churnWork = MLPWorkspace(for: online, capacity: 256)
     churnActions = [Int](repeating: 0, count: 256)
+    var seedSource = rng
+    churnRNG = PCG64(seed: seedSource.next(), stream: [7])
     svd =
       config.regularizer.kind == .srankPenalty
       ? SingularValueDecomposition(rows: b, columns: online.featureCount, vectors: true) : nil
@@ -100,7 +106,24 @@ public final class QLearningAgent: Agent {
     guard step > config.learningStarts, step % config.trainFreq == 0, replay.count > 0 else {
       return nil
     }
-    return train(replay: replay, gradientSteps: config.gradientSteps)
+    // Policy churn: the share of a minibatch's greedy actions one training phase changes.
+    replay.sample(into: &churnBatch, rng: &churnRNG)
+    let n = churnBatch.count
+    churnBatch.observations.withUnsafeBufferPointer {
+      churnWork.forward(online, input: $0, rows: n)
+    }
+    for i in 0..<n { churnActions[i] = Self.argmax(churnWork.output, i * actionCount, actionCount) }
+    var figures = train(replay: replay, gradientSteps: config.gradientSteps)
+    churnBatch.observations.withUnsafeBufferPointer {
+      churnWork.forward(online, input: $0, rows: n)
+    }
+    var changed = 0
+    for i in 0..<n
+    where churnActions[i] != Self.argmax(churnWork.output, i * actionCount, actionCount) {
+      changed += 1
+    }
+    figures.append(("train/policy_churn", Double(changed) / Double(n)))
+    return figures
   }
 
   /// Runs gradient steps and returns their mean metrics (offline training calls this directly).
@@ -125,7 +148,9 @@ public final class QLearningAgent: Agent {
   func trainStep(replay: ReplayBuffer) -> StepMetrics {
     let n = config.batchSize
     let a = actionCount
+    let sampleStart = TimeBreakdown.now
     replay.sample(into: &batch, rng: &rng, requireReturns: config.algorithm == .mc)
+    samplingSeconds += TimeBreakdown.since(sampleStart)
     computeTargets()
     batch.observations.withUnsafeBufferPointer { onlineWork.forward(online, input: $0, rows: n) }
     let q = onlineWork.output

@@ -40,6 +40,9 @@ struct TrainingLoop<E: Environment> {
   var probe: RankProbe
   /// The tangent kernel at the previous rank measurement (for its velocity).
   var previousKernel: [Float] = []
+  /// Wall-clock time by part of the loop in this process (not checkpointed: it measures this
+  /// machine, not the run).
+  var time = TimeBreakdown()
   var nextObservation: [Float]
   private var lastLogTime = Date()
   private var lastLogStep = 0
@@ -71,14 +74,24 @@ struct TrainingLoop<E: Environment> {
     if config.offline.enabled && !state.datasetCollected { collectDataset() }
     lastLogTime = Date()
     lastLogStep = state.step
+    let runStart = TimeBreakdown.now
+    defer {
+      time.total += TimeBreakdown.since(runStart)
+      time.replaySample = agent.samplingSeconds
+      time.learner -= agent.samplingSeconds
+    }
     while state.step < until {
       state.step += 1
       let step = state.step
       if config.offline.enabled {
+        let start = TimeBreakdown.now
         accumulate(agent.train(replay: replay, gradientSteps: 1))
+        time.learner += TimeBreakdown.since(start)
       } else {
         interact()
+        let start = TimeBreakdown.now
         if let figures = agent.update(replay: replay, step: step) { accumulate(figures) }
+        time.learner += TimeBreakdown.since(start)
       }
       var row = MetricsRecord(step: step)
       if step % config.log.every == 0 { addTrainingFigures(to: &row) }
@@ -103,8 +116,13 @@ struct TrainingLoop<E: Environment> {
 
   /// One environment step with the exploring policy, stored in the replay buffer.
   private mutating func interact() {
+    let actStart = TimeBreakdown.now
     let action = state.observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
+    time.acting += TimeBreakdown.since(actStart)
+    let envStart = TimeBreakdown.now
     let result = nextObservation.withUnsafeMutableBufferPointer { state.env.step(action, into: $0) }
+    time.environment += TimeBreakdown.since(envStart)
+    let insertStart = TimeBreakdown.now
     state.observation.withUnsafeBufferPointer { o in
       nextObservation.withUnsafeBufferPointer { n in
         replay.add(
@@ -112,6 +130,7 @@ struct TrainingLoop<E: Environment> {
           nextObservation: n)
       }
     }
+    time.replayInsert += TimeBreakdown.since(insertStart)
     state.episodeReturn += result.reward
     state.episodeLength += 1
     state.failuresTotal += result.cost
@@ -234,7 +253,8 @@ struct TrainingLoop<E: Environment> {
     metrics.write(row)
     let summary = RunSummary(
       directory: directory.url, finalReturnMean: row["eval/final_return_mean"],
-      finalReturnStd: row["eval/final_return_std"], finalSrank: state.lastSrank)
+      finalReturnStd: row["eval/final_return_std"], finalSrank: state.lastSrank, timeSeconds: time,
+      timeFractions: time.fractions)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     try AtomicFile.write(Array(try encoder.encode(summary)), to: directory.summary)

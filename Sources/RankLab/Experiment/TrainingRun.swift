@@ -127,9 +127,27 @@ public struct RunSummary: Codable, Sendable {
   public var finalReturnMean: Double?
   public var finalReturnStd: Double?
   public var finalSrank: Int?
+  /// Wall-clock seconds by part of the loop, in the process that finished the run.
+  public var timeSeconds: TimeBreakdown?
+  public var timeFractions: [String: Double]?
+
+  public init(
+    directory: URL, finalReturnMean: Double? = nil, finalReturnStd: Double? = nil,
+    finalSrank: Int? = nil,
+    timeSeconds: TimeBreakdown? = nil, timeFractions: [String: Double]? = nil
+  ) {
+    self.directory = directory
+    self.finalReturnMean = finalReturnMean
+    self.finalReturnStd = finalReturnStd
+    self.finalSrank = finalSrank
+    self.timeSeconds = timeSeconds
+    self.timeFractions = timeFractions
+  }
 
   enum CodingKeys: String, CodingKey {
     case directory
+    case timeSeconds = "time_seconds"
+    case timeFractions = "time_fractions"
     case finalReturnMean = "final_return_mean"
     case finalReturnStd = "final_return_std"
     case finalSrank = "final_srank"
