@@ -22,7 +22,7 @@ release: deps
 demo: release
 	.build/release/ranklab envs
 	.build/release/ranklab check-reference Tests/EnvironmentsTests/Fixtures/gymnasium/*.json | tail -n 1
-	.build/release/ranklab run Configs/dqn-gridworld.yaml --out runs --force
+	.build/release/ranklab run Configs/dqn-gridworld.yaml --force
 	@echo
 	@echo "Outputs: runs/dqn-gridworld/0/ (metrics.jsonl, spectra.jsonl, config.yaml, TensorBoard events)"
 	@echo "Next:    ranklab run Configs/dqn-cartpole.yaml    |   tensorboard --logdir runs"

@@ -15,7 +15,7 @@ for seed in "${seeds[@]}"; do
   start=$(date +%s.%N)
   OPENBLAS_NUM_THREADS=1 .build/release/ranklab run Configs/dqn-cartpole.yaml --seed "$seed" --out "$out" --quiet --force >/dev/null
   end=$(date +%s.%N)
-  ours=$(python3 -c "import json; print(json.load(open('$out/dqn-cartpole/$seed/summary.json'))['final_return_mean'])")
+  ours=$(python3 -c "import json; print(json.load(open('$out/$seed/summary.json'))['final_return_mean'])")
   theirs=$(OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 "$PY" bench/sb3_dqn_cartpole.py "$seed")
   python3 - "$seed" "$start" "$end" "$ours" "$theirs" <<'PYEOF'
 import json, sys

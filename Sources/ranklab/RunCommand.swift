@@ -8,7 +8,7 @@ struct RunCommand: ParsableCommand {
     commandName: "run",
     abstract: "Train the experiment a YAML config describes (every seed, every sweep variant).",
     discussion: """
-      Outputs go to OUT/<name>[/<variant>]/<seed>/: config.yaml (fully resolved), run.json, \
+      Outputs go to runs/<name>[/<variant>]/<seed>/ (or OUT[/<variant>]/<seed>/ with --out): config.yaml (fully resolved), run.json, \
       metrics.jsonl, spectra.jsonl, TensorBoard events, checkpoint/, summary.json.
       Examples:
         ranklab run Configs/dqn-cartpole.yaml --seeds 0,1,2,3,4
@@ -31,8 +31,8 @@ struct RunCommand: ParsableCommand {
     help: "Override a config key, e.g. --set agent.learning_rate=1e-3 (repeatable).")
   var overrides: [String] = []
 
-  @Option(help: "Root directory for run outputs.")
-  var out = "runs"
+  @Option(help: "The experiment's output directory (default: runs/<name>); seeds go below it.")
+  var out: String?
 
   @Option(help: "Continue the run in this directory (runs/NAME/SEED) from its last checkpoint.")
   var resume: String?
@@ -81,7 +81,8 @@ struct RunCommand: ParsableCommand {
         of: "name: \"\"", with: "name: \"\(resolved.name)\"")
       for seed in resolved.seeds {
         let directory = RunDirectory(
-          root: URL(fileURLWithPath: out), name: resolved.name, variant: variant.label, seed: seed)
+          experiment: URL(fileURLWithPath: out ?? "runs/\(resolved.name)"), variant: variant.label,
+          seed: seed)
         if FileManager.default.fileExists(atPath: directory.metrics.path) && !force {
           throw CommandFailure(
             "\(directory.url.path) already holds a run; continue it with `ranklab run --resume \(directory.url.path)`, or pass --force to replace it"

@@ -32,7 +32,8 @@ import Testing
     let loaded = try ConfigLoader.load(ExperimentConfig.self, text: text, file: "tiny.yaml")
     let run = TrainingRun(
       config: loaded.config, variant: "", seed: seed,
-      directory: RunDirectory(root: root, name: "tiny", variant: "", seed: seed),
+      directory: RunDirectory(
+        experiment: root.appendingPathComponent("tiny"), variant: "", seed: seed),
       resolvedYAML: loaded.resolvedYAML)
     run.showProgress = false
     return run
@@ -93,7 +94,7 @@ import Testing
     process.arguments = ["run", config.path, "--out", killed.path, "--quiet"]
     process.standardOutput = FileHandle.nullDevice
     try process.run()
-    let directory = RunDirectory(root: killed, name: "tiny", variant: "", seed: 0)
+    let directory = RunDirectory(experiment: killed, variant: "", seed: 0)
     let deadline = Date().addingTimeInterval(120)
     while directory.checkpointFiles().isEmpty && process.isRunning && Date() < deadline {
       usleep(2_000)
@@ -105,8 +106,31 @@ import Testing
     #expect(process.terminationReason == .uncaughtSignal)
 
     try Self.execute(binary, ["run", "--resume", directory.url.path, "--quiet"])
-    let expected = RunDirectory(root: reference, name: "tiny", variant: "", seed: 0)
+    let expected = RunDirectory(experiment: reference, variant: "", seed: 0)
     #expect(try Self.rows(directory) == Self.rows(expected))
+  }
+
+  @Test func badConfigFailsWithItsLocationAndWritesNothing() throws {
+    let binary = try #require(Self.ranklabBinary())
+    let root = try temporaryDirectory()
+    let config = root.appendingPathComponent("bad.yaml")
+    try "steps: 100\nagent:\n  learning_rat: 0.1\n".write(
+      to: config, atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = ["run", config.path, "--out", root.appendingPathComponent("out").path]
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus != 0)
+    #expect(
+      message.contains(
+        "bad.yaml:3:3: unknown key 'learning_rat' under 'agent'; did you mean 'learning_rate'?"),
+      "\(message)")
+    #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("out").path))
   }
 
   static func ranklabBinary() -> URL? {

@@ -8,9 +8,10 @@ public struct RunDirectory: Sendable {
     self.url = url
   }
 
-  /// The directory for a seed of a config (variant: a sweep label, or empty).
-  public init(root: URL, name: String, variant: String, seed: Int) {
-    var url = root.appendingPathComponent(name)
+  /// The directory for a seed of an experiment whose outputs go to `experiment` (by default
+  /// `runs/<name>`); a sweep variant gets a level of its own.
+  public init(experiment: URL, variant: String, seed: Int) {
+    var url = experiment
     if !variant.isEmpty { url = url.appendingPathComponent(variant) }
     self.url = url.appendingPathComponent("\(seed)")
   }
