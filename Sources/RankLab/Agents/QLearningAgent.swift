@@ -224,6 +224,17 @@ public final class QLearningAgent: Agent {
       let bootstrap = nextTarget[i * a + choice]
       targets[i] = batch.rewards[i] + gamma * (1 - batch.terminals[i]) * bootstrap
     }
+    // Advantage learning (Baird 1999; Bellemare et al. 2016): subtract α times the taken
+    // action's gap to the best action, as valued by the target network. Gaps grow by 1/(1−α),
+    // so the greedy policy stops hinging on differences smaller than the regression error.
+    guard config.advantageLearning > 0 else { return }
+    let alpha = Float(config.advantageLearning)
+    batch.observations.withUnsafeBufferPointer { targetWork.forward(target, input: $0, rows: n) }
+    let current = targetWork.output
+    for i in 0..<n {
+      let best = current[i * a + Self.argmax(current, i * a, a)]
+      targets[i] -= alpha * (best - current[i * a + Int(batch.actionIndices[i])])
+    }
   }
 
   func addConservativePenalty() -> Float {

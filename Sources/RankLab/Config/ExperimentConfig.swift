@@ -71,6 +71,9 @@ public struct ExperimentConfig: ConfigSchema {
     }
     require(agent.cqlAlpha >= 0, "agent.cql_alpha", "must be non-negative")
     require(
+      agent.advantageLearning >= 0 && agent.advantageLearning < 1, "agent.advantage_learning",
+      "must be within [0, 1)")
+    require(
       agent.regularizer.coefficient >= 0, "agent.regularizer.coefficient", "must be non-negative")
     require(replay.capacity >= 1, "replay.capacity", "must be at least 1")
     require(offline.datasetSteps >= 1, "offline.dataset_steps", "must be at least 1")
@@ -171,6 +174,9 @@ public struct AgentConfig: Codable, Equatable, Sendable {
   public var exploration = ExplorationConfig()
   /// CQL(H)'s weight on logsumexp Q − Q(data).
   public var cqlAlpha = 1.0
+  /// Advantage learning's α (0: plain Q-learning targets): the target subtracts α times the
+  /// taken action's gap to the best one, widening action gaps by 1/(1 − α).
+  public var advantageLearning = 0.0
   public var regularizer = RegularizerConfig()
 
   enum CodingKeys: String, CodingKey {
@@ -185,6 +191,7 @@ public struct AgentConfig: Codable, Equatable, Sendable {
     case learningStarts = "learning_starts"
     case targetUpdate = "target_update"
     case cqlAlpha = "cql_alpha"
+    case advantageLearning = "advantage_learning"
   }
 }
 

@@ -68,7 +68,7 @@ struct TrainingLoop<E: Environment> {
 
   /// Runs until `until` steps; returns true when the run reached `config.steps`.
   mutating func run(
-    until: Int, metrics: MetricsWriter, spectra: LineFile, progress: ProgressReporter?,
+    until: Int, metrics: MetricsWriter, spectra: AppendOnlyFile, progress: ProgressReporter?,
     checkpoint: (TrainingLoop, Int) throws -> Void
   ) throws -> Bool {
     if config.offline.enabled && !state.datasetCollected { collectDataset() }
@@ -222,7 +222,7 @@ struct TrainingLoop<E: Environment> {
     state.lastEvalReturn = result.mean
   }
 
-  private mutating func measureRank(into row: inout MetricsRecord, spectra: LineFile) {
+  private mutating func measureRank(into row: inout MetricsRecord, spectra: AppendOnlyFile) {
     probe.drawIfNeeded(from: replay, rng: &state.probeRNG)
     guard let (rank, values) = probe.measure(agent) else { return }
     row.values += [
@@ -241,7 +241,7 @@ struct TrainingLoop<E: Environment> {
       previousKernel = gram
     }
     let list = values.map { "\($0)" }.joined(separator: ",")
-    spectra.append("{\"step\":\(state.step),\"singular_values\":[\(list)]}")
+    spectra.append(line: "{\"step\":\(state.step),\"singular_values\":[\(list)]}")
     state.lastSrank = rank.srank
   }
 

@@ -65,7 +65,7 @@ public final class TrainingRun {
     }
     let metrics = try MetricsWriter(
       directory: directory.url, tensorBoard: config.log.tensorboard, resumeFrom: position?.metrics)
-    let spectra = try LineFile(url: directory.spectra, resumeAt: position?.spectraBytes)
+    let spectra = try AppendOnlyFile(url: directory.spectra, resumeAt: position?.spectraBytes)
     try writeInfo(status: "running", step: loop.state.step)
     let progress = ProgressReporter(
       label: "\(config.name)\(variant.isEmpty ? "" : " \(variant)") seed \(seed)",
@@ -98,7 +98,7 @@ public final class TrainingRun {
   }
 
   private func checkpoint<E: Environment>(
-    loop: TrainingLoop<E>, step: Int, metrics: MetricsWriter, spectra: LineFile
+    loop: TrainingLoop<E>, step: Int, metrics: MetricsWriter, spectra: AppendOnlyFile
   ) throws {
     let position = TrainingLoop<E>.OutputPosition(
       metrics: try metrics.flush(), spectraBytes: try spectra.flush())

@@ -48,7 +48,7 @@ public struct MetricsRecord: Equatable, Sendable {
 /// run's files equal an uninterrupted run's.
 public final class MetricsWriter {
   public let directory: URL
-  private let jsonl: LineFile
+  private let jsonl: AppendOnlyFile
   private let tensorBoard: TensorBoardWriter?
 
   /// Byte lengths of the files at a flush point, stored in checkpoints.
@@ -61,7 +61,7 @@ public final class MetricsWriter {
   /// Opens the writers; with `resumeFrom`, truncates to that position and appends after it.
   public init(directory: URL, tensorBoard: Bool, resumeFrom position: Position? = nil) throws {
     self.directory = directory
-    jsonl = try LineFile(
+    jsonl = try AppendOnlyFile(
       url: directory.appendingPathComponent("metrics.jsonl"), resumeAt: position?.jsonlBytes)
     if tensorBoard {
       self.tensorBoard = try TensorBoardWriter(
@@ -75,7 +75,7 @@ public final class MetricsWriter {
   /// Queues a row for both outputs.
   public func write(_ record: MetricsRecord) {
     guard !record.values.isEmpty else { return }
-    jsonl.append(record.jsonLine)
+    jsonl.append(line: record.jsonLine)
     tensorBoard?.write(
       step: record.step, scalars: record.values.map { ($0.key, $0.value) },
       wallTime: Date().timeIntervalSince1970)

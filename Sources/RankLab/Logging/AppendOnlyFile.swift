@@ -1,12 +1,13 @@
 import Foundation
 
-/// An append-only text file written in whole lines; reopening at a checkpointed length drops
-/// whatever was written after that checkpoint, so a resumed run continues the file exactly.
-public final class LineFile {
+/// A file that only grows, written through a buffer; reopening it at a checkpointed length
+/// drops whatever was written after that checkpoint, so a resumed run continues it exactly.
+public final class AppendOnlyFile {
   public let url: URL
   private let handle: FileHandle
-  private var pending = ""
+  private var pending: [UInt8] = []
 
+  /// Creates the file, or with `resumeAt`, truncates an existing one to that length.
   public init(url: URL, resumeAt length: UInt64? = nil) throws {
     self.url = url
     let fm = FileManager.default
@@ -24,12 +25,18 @@ public final class LineFile {
 
   deinit { try? handle.close() }
 
-  public func append(_ line: String) { pending += line + "\n" }
+  public func append(_ bytes: [UInt8]) { pending += bytes }
 
-  /// Writes queued lines; returns the file's length.
+  /// Appends a line of text and a newline.
+  public func append(line: String) {
+    pending += Array(line.utf8)
+    pending.append(0x0A)
+  }
+
+  /// Writes what is buffered; returns the file's length.
   @discardableResult public func flush() throws -> UInt64 {
     if !pending.isEmpty {
-      try handle.write(contentsOf: Data(pending.utf8))
+      try handle.write(contentsOf: pending)
       pending.removeAll(keepingCapacity: true)
     }
     return try handle.offset()
