@@ -14,6 +14,7 @@ public final class QLearningAgent: Agent {
   /// Exploration and minibatch sampling.
   var rng: PCG64
   let exploration: LinearSchedule
+  let learningRate: LinearSchedule
   /// Environment steps seen (drives ε and the schedules).
   var currentStep = 0
   var gradientStepsTaken = 0
@@ -58,6 +59,9 @@ public final class QLearningAgent: Agent {
       parameterCount: online.parameters.count, learningRate: Float(config.learningRate),
       epsilon: Float(config.adamEps))
     self.rng = rng
+    learningRate = LinearSchedule(
+      initial: config.learningRate, final: config.learningRateFinal ?? config.learningRate,
+      fraction: 1, total: totalSteps)
     exploration = LinearSchedule(
       initial: config.exploration.initialEps, final: config.exploration.finalEps,
       fraction: config.exploration.fraction, total: totalSteps)
@@ -100,6 +104,7 @@ public final class QLearningAgent: Agent {
 
   public func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]? {
     currentStep = step
+    optimizer.learningRate = Float(learningRate.value(at: step))
     if config.targetUpdate.unit == .envSteps && step % config.targetUpdate.every == 0 {
       updateTarget()
     }
@@ -330,6 +335,7 @@ public final class QLearningAgent: Agent {
   public func statusMetrics(step: Int) -> [(key: String, value: Double)] {
     [
       ("train/epsilon", exploration.value(at: step)),
+      ("train/learning_rate", learningRate.value(at: step)),
       ("train/gradient_steps", Double(gradientStepsTaken)),
     ]
   }

@@ -52,6 +52,9 @@ public struct ExperimentConfig: ConfigSchema {
       "must list at least one positive layer width")
     require(agent.learningRate > 0, "agent.learning_rate", "must be positive")
     require(agent.adamEps > 0, "agent.adam_eps", "must be positive")
+    if let final = agent.learningRateFinal {
+      require(final >= 0, "agent.learning_rate_final", "must be non-negative")
+    }
     require((0...1).contains(agent.gamma), "agent.gamma", "must be within [0, 1]")
     require(agent.batchSize >= 1, "agent.batch_size", "must be at least 1")
     require(
@@ -158,6 +161,9 @@ public struct AgentConfig: Codable, Equatable, Sendable {
   public var doubleQ = false
   public var network = NetworkConfig()
   public var learningRate = 2.3e-3
+  /// With a value, the learning rate falls linearly from `learning_rate` to this over the run
+  /// (SB3's `lin_` schedules); null keeps it constant.
+  public var learningRateFinal: Double? = nil
   public var adamEps = 1e-8
   public var gamma = 0.99
   public var batchSize = 64
@@ -183,6 +189,7 @@ public struct AgentConfig: Codable, Equatable, Sendable {
     case algorithm, network, gamma, loss, exploration, regularizer
     case doubleQ = "double_q"
     case learningRate = "learning_rate"
+    case learningRateFinal = "learning_rate_final"
     case adamEps = "adam_eps"
     case batchSize = "batch_size"
     case maxGradNorm = "max_grad_norm"
