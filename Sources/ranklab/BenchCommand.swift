@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Measure ranklab's speed (environments, ...). Build with -c release first.",
-    subcommands: [BenchEnvsCommand.self])
+    subcommands: [BenchEnvsCommand.self, BenchLearnerCommand.self])
 }
 
 /// `ranklab bench envs`: steps per second of every environment.
@@ -58,5 +58,32 @@ struct BenchEnvsCommand: ParsableCommand {
         rate.id.padding(toLength: 30, withPad: " ", startingAt: 0)
           + String(format: "%20.0f%20.0f", rate.single, rate.batched))
     }
+  }
+}
+
+/// `ranklab bench learner`: time per DQN gradient step against its GEMM floor.
+struct BenchLearnerCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "learner",
+    abstract: "Time per Q-learning gradient step (dqn-cartpole's shapes) against its GEMM floor.")
+
+  @Option(help: "Gradient steps to time.")
+  var steps = 2_000
+
+  func run() throws {
+    var config = AgentConfig()
+    config.network.hidden = [256, 256]
+    config.batchSize = 64
+    let result = LearnerBenchmark.run(config: config, steps: steps)
+    print(String(format: "gradient step      %8.1f us", result.gradientStepMicroseconds))
+    print(
+      String(
+        format: "GEMM floor         %8.1f us  (4 GEMMs of 64x256x256 class)",
+        result.gemmFloorMicroseconds))
+    print(
+      String(
+        format: "ratio to floor     %8.2f",
+        result.gradientStepMicroseconds / result.gemmFloorMicroseconds))
+    print(String(format: "action selection   %8.1f us  (one state, sgemv)", result.actMicroseconds))
   }
 }

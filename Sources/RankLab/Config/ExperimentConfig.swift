@@ -108,6 +108,8 @@ public struct ExperimentConfig: ConfigSchema {
 
 /// `env:` the environment (`ranklab envs` lists ids; gridworld options in Environments/Maps/README.md).
 public struct EnvConfig: Codable, Equatable, Sendable {
+  public init() {}
+
   public var id = "CartPole-v1"
   /// Steps before truncation; null keeps the registered limit.
   public var timeLimit: Int? = nil
@@ -149,6 +151,8 @@ public struct EnvConfig: Codable, Equatable, Sendable {
 
 /// `agent:` the learner and its hyperparameters (SB3's names where they exist).
 public struct AgentConfig: Codable, Equatable, Sendable {
+  public init() {}
+
   /// dqn: Q-learning with a target network (with `target_update.unit: gradient_steps` it is
   /// fitted Q-iteration with K = `target_update.every` gradient steps per target); fqi: the same
   /// update rule, named for the under-parameterization study; cql: discrete CQL(H), for offline
@@ -204,6 +208,8 @@ public struct AgentConfig: Codable, Equatable, Sendable {
 
 /// `agent.network:` the Q-network (an MLP).
 public struct NetworkConfig: Codable, Equatable, Sendable {
+  public init() {}
+
   public var hidden = [256, 256]
   public var activation = Activation.relu
   public var `init` = Initialization.torch
@@ -211,6 +217,8 @@ public struct NetworkConfig: Codable, Equatable, Sendable {
 
 /// `agent.target_update:` how the target network follows the online one.
 public struct TargetUpdateConfig: Codable, Equatable, Sendable {
+  public init() {}
+
   public enum Kind: String, Codable, CaseIterable, Sendable { case hard, polyak }
   public enum Unit: String, Codable, CaseIterable, Sendable {
     /// SB3's `target_update_interval`: counted in environment steps.
@@ -228,6 +236,8 @@ public struct TargetUpdateConfig: Codable, Equatable, Sendable {
 
 /// `agent.exploration:` ε-greedy, linearly annealed (SB3's schedule).
 public struct ExplorationConfig: Codable, Equatable, Sendable {
+  public init() {}
+
   public var initialEps = 1.0
   public var finalEps = 0.04
   /// Fraction of `steps` over which ε anneals.
@@ -242,6 +252,8 @@ public struct ExplorationConfig: Codable, Equatable, Sendable {
 
 /// `agent.regularizer:` a remedy for rank collapse.
 public struct RegularizerConfig: Codable, Equatable, Sendable {
+  public init() {}
+
   /// none; srank_penalty: coefficient · (σ_max² − σ_min²) of the minibatch features (Kumar et
   /// al. 2020); dr3: coefficient · Σ ⟨φ(s,a), φ(s',a')⟩ (Kumar et al. 2021).
   public enum Kind: String, Codable, CaseIterable, Sendable {
@@ -255,11 +267,15 @@ public struct RegularizerConfig: Codable, Equatable, Sendable {
 
 /// `replay:` the replay buffer.
 public struct ReplayConfig: Codable, Equatable, Sendable {
+  public init() {}
+
   public var capacity = 100_000
 }
 
 /// `offline:` train from a fixed dataset instead of interacting.
 public struct OfflineConfig: Codable, Equatable, Sendable {
+  public init() {}
+
   public enum Behaviour: String, Codable, CaseIterable, Sendable {
     /// Uniformly random actions.
     case random
@@ -278,6 +294,8 @@ public struct OfflineConfig: Codable, Equatable, Sendable {
 
 /// `eval:` greedy evaluation episodes on an environment of their own.
 public struct EvalConfig: Codable, Equatable, Sendable {
+  public init() {}
+
   public var every = 5_000
   public var episodes = 10
   /// Episodes of the final evaluation at the end of training (0: the same as `episodes`).
@@ -291,6 +309,8 @@ public struct EvalConfig: Codable, Equatable, Sendable {
 
 /// `rank:` feature-rank measurement on a fixed probe batch of states.
 public struct RankConfig: Codable, Equatable, Sendable {
+  public init() {}
+
   /// Steps between measurements (0: never).
   public var every = 1_000
   /// States in the probe batch, drawn once from the replay buffer and kept.
@@ -311,6 +331,8 @@ public struct RankConfig: Codable, Equatable, Sendable {
 
 /// `checkpoint:` periodic checkpoints for resuming.
 public struct CheckpointConfig: Codable, Equatable, Sendable {
+  public init() {}
+
   /// Steps between checkpoints (0: none).
   public var every = 10_000
   /// Checkpoints kept on disk.
@@ -319,6 +341,8 @@ public struct CheckpointConfig: Codable, Equatable, Sendable {
 
 /// `log:` metrics output.
 public struct LogConfig: Codable, Equatable, Sendable {
+  public init() {}
+
   /// Steps between training-metric rows.
   public var every = 1_000
   /// Also write TensorBoard event files.

@@ -1,3 +1,4 @@
+import CKernels
 import Environments
 
 /// How hidden layers squash their pre-activations.
@@ -113,9 +114,7 @@ public final class MLP {
   /// The global L2 norm of the gradients.
   public func gradientNorm() -> Float {
     gradients.withUnsafeBufferPointer { g in
-      var sum: Float = 0
-      for x in g { sum += x * x }
-      return sum.squareRoot()
+      Float(ranklab_sum_of_squares(g.baseAddress, g.count).squareRoot())
     }
   }
 
@@ -125,9 +124,7 @@ public final class MLP {
     let norm = gradientNorm()
     let scale = maxNorm / (norm + 1e-6)
     if scale < 1 {
-      gradients.withUnsafeMutableBufferPointer { g in
-        for i in 0..<g.count { g[i] *= scale }
-      }
+      gradients.withUnsafeMutableBufferPointer { g in ranklab_scale(g.baseAddress, g.count, scale) }
     }
     return norm
   }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Preallocated activations and backpropagated deltas for running an `MLP` on batches of up to
@@ -110,11 +111,9 @@ public final class MLPWorkspace {
   ) {
     switch (hidden, activation) {
     case (false, _):
-      for r in 0..<rows { for j in 0..<columns { z[r * columns + j] += bias[j] } }
+      ranklab_bias_add(z, bias, rows, columns)
     case (true, .relu):
-      for r in 0..<rows {
-        for j in 0..<columns { z[r * columns + j] = max(0, z[r * columns + j] + bias[j]) }
-      }
+      ranklab_bias_relu(z, bias, rows, columns)
     case (true, .tanh):
       for r in 0..<rows {
         for j in 0..<columns {
@@ -147,7 +146,7 @@ public final class MLPWorkspace {
           BLAS.gemm(
             true, false, m: fanOut, n: fanIn, k: rows, d, lda: fanOut, a, ldb: fanIn, beta: 1,
             grads + w, ldc: fanIn)
-          for r in 0..<rows { for j in 0..<fanOut { grads[b + j] += d[r * fanOut + j] } }
+          ranklab_column_sums_add(grads + b, d, rows, fanOut)
           guard l > 1 || inputGradient else { continue }
           let below = storage + deltaOffsets[l - 1]
           BLAS.gemm(
@@ -166,7 +165,7 @@ public final class MLPWorkspace {
     _ d: UnsafeMutablePointer<Float>, activations a: UnsafePointer<Float>, count: Int
   ) {
     switch activation {
-    case .relu: for i in 0..<count where a[i] <= 0 { d[i] = 0 }
+    case .relu: ranklab_relu_backward(d, a, count)
     case .tanh: for i in 0..<count { d[i] *= 1 - a[i] * a[i] }
     }
   }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Adam (Kingma & Ba 2015) with PyTorch's update: bias-corrected moments and ε added outside
@@ -40,17 +41,14 @@ public struct Adam: Codable, Sendable, Equatable {
     let correction1 = 1 - Float(pow(Double(beta1), Double(step)))
     let correction2 = 1 - Float(pow(Double(beta2), Double(step)))
     let stepSize = learningRate / correction1
-    let root2 = correction2.squareRoot()
-    let (b1, b2, eps) = (beta1, beta2, epsilon)
+    let inverseRoot2 = 1 / correction2.squareRoot()
     parameters.withUnsafeMutableBufferPointer { p in
       gradients.withUnsafeBufferPointer { g in
         firstMoment.withUnsafeMutableBufferPointer { m in
           secondMoment.withUnsafeMutableBufferPointer { v in
-            for i in 0..<p.count {
-              m[i] = b1 * m[i] + (1 - b1) * g[i]
-              v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-              p[i] -= stepSize * m[i] / (v[i].squareRoot() / root2 + eps)
-            }
+            ranklab_adam_update(
+              p.baseAddress, g.baseAddress, m.baseAddress, v.baseAddress, p.count, beta1, beta2,
+              stepSize, inverseRoot2, epsilon)
           }
         }
       }
