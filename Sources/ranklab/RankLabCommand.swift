@@ -13,7 +13,10 @@ struct RankLabCommand: ParsableCommand {
       """,
     version: RankLabVersion.string,
     subcommands: [
-      EnvsCommand.self
+      EnvsCommand.self,
+      CheckReferenceCommand.self,
+      RunCommand.self,
+      BenchCommand.self,
     ]
   )
 }

@@ -1,0 +1,40 @@
+/// A minibatch of transitions in preallocated, row-major storage that a replay buffer fills and
+/// an agent reads. Reused across updates: sampling never allocates.
+public struct TransitionBatch {
+  public let capacity: Int
+  public let observationCount: Int
+  public let actionCount: Int
+  /// Rows filled by the last sample (≤ capacity).
+  public var count: Int = 0
+  public var observations: [Float]
+  public var nextObservations: [Float]
+  /// Discrete action indices (one per row); unused for continuous actions.
+  public var actionIndices: [Int32]
+  /// Continuous actions, `actionCount` per row; empty for discrete actions.
+  public var actionValues: [Float]
+  public var rewards: [Float]
+  public var costs: [Float]
+  /// 1 where the transition ended in a terminal state (no bootstrapping), else 0. Truncation by a
+  /// time limit is not terminal.
+  public var terminals: [Float]
+  /// Discounted return from this transition to the end of its episode (Monte-Carlo targets);
+  /// NaN while its episode is still running.
+  public var returns: [Float]
+  /// Buffer slots the rows came from (for priorities).
+  public var indices: [Int]
+
+  public init(capacity: Int, observationCount: Int, actionCount: Int, continuous: Bool) {
+    self.capacity = capacity
+    self.observationCount = observationCount
+    self.actionCount = actionCount
+    observations = [Float](repeating: 0, count: capacity * observationCount)
+    nextObservations = observations
+    actionIndices = [Int32](repeating: 0, count: continuous ? 0 : capacity)
+    actionValues = [Float](repeating: 0, count: continuous ? capacity * actionCount : 0)
+    rewards = [Float](repeating: 0, count: capacity)
+    costs = rewards
+    terminals = rewards
+    returns = rewards
+    indices = [Int](repeating: 0, count: capacity)
+  }
+}
