@@ -33,6 +33,10 @@ public protocol Agent: AnyObject {
   /// or nil for agents without one.
   func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]?
 
+  /// The agent's value of each action for one observation (recorded beside replayed episodes),
+  /// or nil for agents without one.
+  func actionValues(_ observation: UnsafeBufferPointer<Float>) -> [Float]?
+
   /// Scalars to log with every metrics row, e.g. the exploration rate.
   func statusMetrics(step: Int) -> [(key: String, value: Double)]
 

@@ -325,6 +325,14 @@ public final class QLearningAgent: Agent {
     _ = features.update(fromContentsOf: work.features)
   }
 
+  public func actionValues(_ observation: UnsafeBufferPointer<Float>) -> [Float]? {
+    var values = [Float](repeating: 0, count: actionCount)
+    values.withUnsafeMutableBufferPointer {
+      singleWork.forwardSingle(online, input: observation, output: $0)
+    }
+    return values
+  }
+
   public func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]? {
     if kernel?.rows != count { kernel = TangentKernel(network: online, rows: count) }
     guard let kernel else { return nil }

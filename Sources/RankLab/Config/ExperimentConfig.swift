@@ -83,6 +83,7 @@ public struct ExperimentConfig: ConfigSchema {
     require(eval.every >= 1, "eval.every", "must be at least 1")
     require(eval.episodes >= 1, "eval.episodes", "must be at least 1")
     require(eval.finalEpisodes >= 0, "eval.final_episodes", "must be non-negative")
+    require(eval.record >= 0, "eval.record", "must be non-negative")
     require(rank.every >= 0, "rank.every", "must be non-negative (0 disables rank measurement)")
     require(rank.probeSize >= 1, "rank.probe_size", "must be at least 1")
     require(rank.delta > 0 && rank.delta < 1, "rank.delta", "must be within (0, 1)")
@@ -300,9 +301,12 @@ public struct EvalConfig: Codable, Equatable, Sendable {
   public var episodes = 10
   /// Episodes of the final evaluation at the end of training (0: the same as `episodes`).
   public var finalEpisodes = 20
+  /// Final-evaluation episodes recorded to `<run>/replays/final-NN.rlep` (play them with
+  /// `ranklab replay`).
+  public var record = 1
 
   enum CodingKeys: String, CodingKey {
-    case every, episodes
+    case every, episodes, record
     case finalEpisodes = "final_episodes"
   }
 }

@@ -20,25 +20,37 @@ public struct EvaluationResult: Sendable, Equatable {
 /// the training environment's state or generator.
 public enum Evaluation {
   /// Plays `episodes` episodes with the agent's greedy (or exploring) policy. Episodes without a
-  /// time limit are cut at `maxSteps`.
+  /// time limit are cut at `maxSteps`. With `seeds`, episode k starts from `reset(seed:
+  /// seeds[k])` (reproducible one by one, as recorded episodes must be); otherwise each reset
+  /// continues the environment's generator. `recorder` may return a writer for episode k, which
+  /// receives every step and is finished when the episode ends.
   public static func run<E: Environment>(
     _ environment: inout E, agent: some Agent, episodes: Int, explore: Bool = false,
-    maxSteps: Int = 100_000
-  ) -> EvaluationResult {
+    maxSteps: Int = 100_000, seeds: [UInt64]? = nil,
+    recorder: ((Int, [Float]) throws -> EpisodeWriter?)? = nil
+  ) throws -> EvaluationResult {
     var result = EvaluationResult(returns: [], lengths: [], cost: 0)
     var observation = [Float](repeating: 0, count: environment.observationSpace.flatCount)
-    for _ in 0..<episodes {
-      observation.withUnsafeMutableBufferPointer { environment.reset(seed: nil, into: $0) }
+    for episode in 0..<episodes {
+      let seed = seeds.map { $0[episode % $0.count] }
+      observation.withUnsafeMutableBufferPointer { environment.reset(seed: seed, into: $0) }
+      let writer = try recorder?(episode, observation)
       var total = 0.0
       var length = 0
       while length < maxSteps {
         let action = observation.withUnsafeBufferPointer { agent.act($0, explore: explore) }
-        let step = observation.withUnsafeMutableBufferPointer { environment.step(action, into: $0) }
+        let values =
+          writer == nil ? nil : observation.withUnsafeBufferPointer { agent.actionValues($0) }
+        var step = observation.withUnsafeMutableBufferPointer { environment.step(action, into: $0) }
         total += step.reward
         result.cost += step.cost
         length += 1
+        if length == maxSteps && !step.end.isEnd { step.end = .truncated }
+        try writer?.append(
+          action: action, step: step, observation: observation, extras: values.map { [$0] } ?? [])
         if step.end.isEnd { break }
       }
+      try writer?.finish()
       result.returns.append(total)
       result.lengths.append(length)
     }

@@ -34,6 +34,7 @@ struct TrainingLoop<E: Environment> {
   }
 
   let config: ExperimentConfig
+  let seed: Int
   let agent: QLearningAgent
   let replay: ReplayBuffer
   var state: State
@@ -51,6 +52,7 @@ struct TrainingLoop<E: Environment> {
     config: ExperimentConfig, seed: Int, prototype: E, agent: QLearningAgent, replay: ReplayBuffer
   ) {
     self.config = config
+    self.seed = seed
     self.agent = agent
     self.replay = replay
     var env = prototype
@@ -96,7 +98,7 @@ struct TrainingLoop<E: Environment> {
       var row = MetricsRecord(step: step)
       if step % config.log.every == 0 { addTrainingFigures(to: &row) }
       if step % config.eval.every == 0 {
-        evaluate(into: &row, episodes: config.eval.episodes, prefix: "eval/return")
+        try evaluate(into: &row, episodes: config.eval.episodes, prefix: "eval/return")
       }
       if config.rank.every > 0 && step % config.rank.every == 0 {
         measureRank(into: &row, spectra: spectra)
@@ -214,8 +216,12 @@ struct TrainingLoop<E: Environment> {
     state.finishedReturns = []
   }
 
-  private mutating func evaluate(into row: inout MetricsRecord, episodes: Int, prefix: String) {
-    let result = Evaluation.run(&state.evalEnv, agent: agent, episodes: episodes)
+  private mutating func evaluate(
+    into row: inout MetricsRecord, episodes: Int, prefix: String, seeds: [UInt64]? = nil,
+    recorder: ((Int, [Float]) throws -> EpisodeWriter?)? = nil
+  ) throws {
+    let result = try Evaluation.run(
+      &state.evalEnv, agent: agent, episodes: episodes, seeds: seeds, recorder: recorder)
     row.values.append(("\(prefix)_mean", result.mean))
     row.values.append(("\(prefix)_std", result.standardDeviation))
     if result.cost > 0 { row.values.append(("\(prefix)_cost", result.cost / Double(episodes))) }
@@ -249,7 +255,26 @@ struct TrainingLoop<E: Environment> {
   mutating func finish(metrics: MetricsWriter, directory: RunDirectory) throws -> RunSummary {
     var row = MetricsRecord(step: state.step)
     let episodes = config.eval.finalEpisodes > 0 ? config.eval.finalEpisodes : config.eval.episodes
-    evaluate(into: &row, episodes: episodes, prefix: "eval/final_return")
+    // Final episodes each start from a seed of their own, so any of them can be replayed and
+    // re-simulated exactly; the first `eval.record` are written to <run>/replays/.
+    var seedSource = PCG64(seed: UInt64(seed), stream: [6])
+    let seeds = (0..<episodes).map { _ in seedSource.next() >> 1 }
+    let replays = directory.url.appendingPathComponent("replays")
+    if config.eval.record > 0 {
+      try FileManager.default.createDirectory(at: replays, withIntermediateDirectories: true)
+    }
+    let header = episodeHeader()
+    let recorded = config.eval.record
+    try evaluate(into: &row, episodes: episodes, prefix: "eval/final_return", seeds: seeds) {
+      k, first in
+      guard k < recorded else { return nil }
+      var episodeHeader = header
+      episodeHeader.seed = seeds[k]
+      return try EpisodeWriter(
+        url: replays.appendingPathComponent(String(format: "final-%02d.rlep", k)),
+        header: episodeHeader,
+        resetObservation: first)
+    }
     metrics.write(row)
     let summary = RunSummary(
       directory: directory.url, finalReturnMean: row["eval/final_return_mean"],
@@ -259,6 +284,19 @@ struct TrainingLoop<E: Environment> {
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     try AtomicFile.write(Array(try encoder.encode(summary)), to: directory.summary)
     return summary
+  }
+
+  /// The header of this run's recorded episodes: environment, options, agent and Q-values.
+  func episodeHeader() -> EpisodeHeader {
+    let options = (try? JSONEncoder().encode(config.env.options)).flatMap {
+      try? JSONDecoder().decode(JSONValue.self, from: $0)
+    }
+    return EpisodeHeader(
+      environmentID: config.env.id, environmentOptions: options ?? .object([:]), seed: nil,
+      agentID: config.agent.algorithm.rawValue,
+      observationWidth: state.env.observationSpace.flatCount,
+      action: .init(space: state.env.actionSpace),
+      extras: [.init(name: "q_values", width: agent.actionCount)])
   }
 
   func save(into archive: inout CheckpointArchive, position: OutputPosition) throws {
