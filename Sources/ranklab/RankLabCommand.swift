@@ -13,7 +13,8 @@ struct RankLabCommand: ParsableCommand {
       """,
     version: RankLabVersion.string,
     subcommands: [
-      EnvsCommand.self
+      EnvsCommand.self,
+      PlotCommand.self,
     ]
   )
 }
