@@ -15,6 +15,8 @@ struct RankLabCommand: ParsableCommand {
     subcommands: [
       EnvsCommand.self,
       PlotCommand.self,
+      ReportCommand.self,
+      MetricsCommand.self,
     ]
   )
 }

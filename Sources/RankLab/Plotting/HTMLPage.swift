@@ -50,6 +50,7 @@ public struct HTMLPage {
     th:first-child,td:first-child{text-align:left}
     thead th{background:#f1f3f4;font-weight:600}
     td .sd{color:#5f6368}
+    div.scroll{overflow-x:auto}
     details{background:#fff;border:1px solid #e0e3e7;border-radius:8px;margin:8px 0;
       padding:6px 12px}
     summary{cursor:pointer;font-weight:600}

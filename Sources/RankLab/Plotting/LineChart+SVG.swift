@@ -11,11 +11,13 @@ extension LineChart {
     var panelTitle = 26.0
   }
 
+  static let legendCap = 300.0
+
   func layout() -> Layout {
     let labels = panels.flatMap { $0.series.map(\.label) }
     let legendWidth = min(
-      280, max(110, (labels.map { SVGMarkup.textWidth($0, size: 12) }.max() ?? 60) + 44))
-    let header = subtitle.isEmpty ? 46.0 : 62.0
+      Self.legendCap, max(110, (labels.map { SVGMarkup.textWidth($0, size: 12) }.max() ?? 60) + 44))
+    let header = (title.isEmpty ? 10.0 : 46.0) + (subtitle.isEmpty ? 0 : title.isEmpty ? 12 : 16)
     return Layout(
       plotRight: width - legendWidth - 28, header: header, legendX: width - legendWidth - 4)
   }
@@ -36,9 +38,10 @@ extension LineChart {
     out += " font-family=\"\(SVGMarkup.fontFamily)\" data-chart=\"\(id)\">\n"
     out += SVGMarkup.styleSheet(prefix: id)
     out += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
-    out += SVGMarkup.text(title, x: l.left - 60, y: 26, className: "title")
+    if !title.isEmpty { out += SVGMarkup.text(title, x: l.left - 60, y: 26, className: "title") }
     if !subtitle.isEmpty {
-      out += SVGMarkup.text(subtitle, x: l.left - 60, y: 46, className: "subtitle")
+      out += SVGMarkup.text(
+        subtitle, x: l.left - 60, y: title.isEmpty ? 16 : 46, className: "subtitle")
     }
     for (index, panel) in panels.enumerated() {
       let top = l.header + Double(index) * (panelHeight + l.panelGap) + l.panelTitle
@@ -169,7 +172,11 @@ extension LineChart {
       out += " y2=\"\(c(y))\" stroke=\"\(entry.color)\" stroke-width=\"3\""
       if !entry.dash.isEmpty { out += " stroke-dasharray=\"\(entry.dash)\"" }
       out += "/>\n"
-      out += SVGMarkup.text(entry.label, x: l.legendX + 32, y: y + 4, className: "legend")
+      let room = Int((Self.legendCap - 44) / (12 * 0.56))
+      let shown = entry.label.count > room ? entry.label.prefix(room - 1) + "…" : entry.label
+      out += SVGMarkup.text(
+        shown, x: l.legendX + 32, y: y + 4, className: "legend",
+        extra: shown == entry.label ? "" : " data-full=\"\(SVGMarkup.escape(entry.label))\"")
       y += 20
     }
     out += "</g>\n"

@@ -54,19 +54,24 @@ public struct RunGroup: Sendable {
     return relabel(groups)
   }
 
-  /// Labels groups by variant alone when every group shares one study name, else by both.
+  /// Labels each group by its variant when no other group has the same variant (K=16), else
+  /// by study name and variant; groups without a variant by their name.
   public static func relabel(_ groups: [RunGroup]) -> [RunGroup] {
-    let names = Set(groups.map(\.name))
+    var variantCounts: [String: Int] = [:]
+    for group in groups { if let v = group.variant { variantCounts[v, default: 0] += 1 } }
     return groups.map { group in
       var group = group
-      if names.count <= 1 {
-        group.label = group.variant ?? group.name
+      if let variant = group.variant {
+        group.label = variantCounts[variant] == 1 ? variant : "\(group.name) \(variant)"
       } else {
-        group.label = group.variant.map { "\(group.name) \($0)" } ?? group.name
+        group.label = group.name
       }
       return group
     }
   }
+
+  /// Name and variant, for tables where the study matters.
+  public var fullLabel: String { variant.map { "\(name) \($0)" } ?? name }
 
   /// Every key logged by any run of `groups`, sorted, for "unknown metric" messages.
   public static func availableKeys(_ groups: [RunGroup]) -> [String] {

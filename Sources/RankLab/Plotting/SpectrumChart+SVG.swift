@@ -3,7 +3,7 @@ import Foundation
 extension SpectrumChart: SVGChart {
   private var columns: Int { panels.count >= 4 ? 2 : 1 }
   private var panelHeight: Double { style == .heatmap ? 170 : 230 }
-  private var header: Double { 64 }
+  private var header: Double { title.isEmpty ? 30 : 64 }
   private var rowHeight: Double { panelHeight + 78 }
   private var panelWidth: Double {
     let plotArea = width - 84 - 110
@@ -30,8 +30,8 @@ extension SpectrumChart: SVGChart {
     }
     out += "</linearGradient></defs>\n"
     out += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
-    out += SVGMarkup.text(title, x: 24, y: 26, className: "title")
-    out += SVGMarkup.text(subtitle, x: 24, y: 46, className: "subtitle")
+    if !title.isEmpty { out += SVGMarkup.text(title, x: 24, y: 26, className: "title") }
+    out += SVGMarkup.text(subtitle, x: 24, y: title.isEmpty ? 16 : 46, className: "subtitle")
     for (index, panel) in panels.enumerated() {
       let left = 84 + Double(index % columns) * (panelWidth + 78)
       let top = header + Double(index / columns) * rowHeight + 26

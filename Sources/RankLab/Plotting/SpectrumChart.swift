@@ -64,7 +64,8 @@ public struct SpectrumChart: Sendable {
       if !$0.contains($1) { $0.append($1) }
     }
     return SpectrumChart(
-      title: title ?? "Singular-value spectrum of the features: " + names.joined(separator: " vs "),
+      title: title
+        ?? "Singular-value spectrum of the features: " + names.joined(separator: " vs "),
       subtitle: style == .heatmap
         ? "colour: log10(σ_i / σ_1) by step and index (mean over seeds); white line: srank(δ = 0.01)"
         : "σ_i / σ_1 against index i, at 8 points of training, early (dark) to late (yellow)",
