@@ -134,7 +134,8 @@ public struct HTMLPage {
             panel.series.forEach(function (s) {
               if (!s.x.length) return;
               var k = nearest(s.x, best);
-              if (s.x[k] !== best) return;
+              // Series logged at other steps still show their nearest point when it is close.
+              if (Math.abs(s.x[k] - best) > 0.02 * Math.abs(panel.xhi - panel.xlo)) return;
               var band = s.lo[k] !== s.hi[k] ? ' [' + fmt(s.lo[k]) + ', ' + fmt(s.hi[k]) + ']' : '';
               html += '<div><span class="sw" style="background:' + s.color + '"></span>' +
                 esc(s.label) + '<span class="v">' + fmt(s.y[k]) + band + '</span></div>';

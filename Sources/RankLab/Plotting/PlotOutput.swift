@@ -7,7 +7,6 @@ public enum PlotOutput {
     switch url.pathExtension.lowercased() {
     case "html", "htm":
       var page = HTMLPage(title: chart.title)
-      page.sections.append("<h1>\(SVGMarkup.escape(chart.title))</h1>\n")
       page.add(chart, id: "chart0")
       try page.html.write(to: url, atomically: true, encoding: .utf8)
     case "png":
