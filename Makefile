@@ -18,8 +18,14 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# The demo: the environments, Gymnasium agreement, then a short real experiment.
 demo: release
-	@bash bench/demo.sh
+	.build/release/ranklab envs
+	.build/release/ranklab check-reference Tests/EnvironmentsTests/Fixtures/gymnasium/*.json | tail -n 1
+	.build/release/ranklab run Configs/dqn-gridworld.yaml --force
+	@echo
+	@echo "Outputs: runs/dqn-gridworld/0/ (metrics.jsonl, spectra.jsonl, config.yaml, TensorBoard events)"
+	@echo "Next:    ranklab run Configs/dqn-cartpole.yaml    |   tensorboard --logdir runs"
 
 test: deps
 	$(SWIFT) test

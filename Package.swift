@@ -19,11 +19,18 @@ let package = Package(
     .systemLibrary(
       name: "CZstd", path: "Sources/CZstd",
       providers: [.apt(["libzstd-dev"])]),
+    // Elementwise hot loops in C: vectorized square roots without errno (see CKernels.h).
+    .target(
+      name: "CKernels", path: "Sources/CKernels",
+      cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
     .target(
       name: "Environments", path: "Environments", exclude: ["Maps"], resources: [.copy("Maps")]),
     .target(
       name: "RankLab",
-      dependencies: ["Environments", "CBLAS", "CZstd", .product(name: "Yams", package: "Yams")]),
+      dependencies: [
+        "Environments", "CBLAS", "CZstd", "CKernels", .product(name: "Yams", package: "Yams"),
+      ],
+      exclude: ["Episodes/FORMAT.md"]),
     .executableTarget(
       name: "ranklab",
       dependencies: [

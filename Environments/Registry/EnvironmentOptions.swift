@@ -1,10 +1,40 @@
 /// Options an experiment config may set on its environment (the `env:` section less its `id`).
-/// Each field is optional: nil means the environment's own default.
+/// Each field is optional: nil means the environment's own default, documented here.
 public struct EnvironmentOptions: Codable, Sendable, Equatable {
   /// Overrides the registered time limit (steps before truncation).
   public var timeLimit: Int?
+  /// Gridworlds: how the agent's position is shown (default onehot; `gridworld/fu` defaults to
+  /// rowcol_onehot, Fu et al.'s choice).
+  public var observation: GridObservation?
+  /// `gridworld/fu`: side length (default 16).
+  public var size: Int?
+  /// `gridworld/fu`: fraction of cells that are walls (default 0.2).
+  public var wallFraction: Double?
+  /// Gridworlds: probability of a random action replacing the chosen one (map default; 0.05
+  /// for `gridworld/fu`).
+  public var actionNoise: Double?
+  /// `gridworld/fu`: seed of the wall layout and goal, and of random features (default 0).
+  public var mapSeed: UInt64?
+  /// Gridworlds with random_features: the feature dimension (default 32).
+  public var featureCount: Int?
+  /// `gridworld/file`: path of an ASCII map (legend in Environments/Maps/README.md).
+  public var mapFile: String?
+  /// Gridworlds: barriers (`B`) become walls: the perturbed test environment (default false).
+  public var blocked: Bool?
 
-  public init(timeLimit: Int? = nil) {
+  public init(
+    timeLimit: Int? = nil, observation: GridObservation? = nil, size: Int? = nil,
+    wallFraction: Double? = nil, actionNoise: Double? = nil, mapSeed: UInt64? = nil,
+    featureCount: Int? = nil, mapFile: String? = nil, blocked: Bool? = nil
+  ) {
     self.timeLimit = timeLimit
+    self.observation = observation
+    self.size = size
+    self.wallFraction = wallFraction
+    self.actionNoise = actionNoise
+    self.mapSeed = mapSeed
+    self.featureCount = featureCount
+    self.mapFile = mapFile
+    self.blocked = blocked
   }
 }

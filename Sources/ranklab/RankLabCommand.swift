@@ -14,6 +14,9 @@ struct RankLabCommand: ParsableCommand {
     version: RankLabVersion.string,
     subcommands: [
       EnvsCommand.self,
+      CheckReferenceCommand.self,
+      RunCommand.self,
+      BenchCommand.self,
       PlotCommand.self,
       ReportCommand.self,
       MetricsCommand.self,

@@ -16,6 +16,10 @@ public protocol Agent: AnyObject {
   /// metrics of the update, or nil when none ran.
   func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]?
 
+  /// Runs `gradientSteps` updates now, whatever the schedule (offline training from a fixed
+  /// dataset), and returns their mean metrics.
+  func train(replay: ReplayBuffer, gradientSteps: Int) -> [(key: String, value: Double)]
+
   /// Width of the penultimate layer, whose features the rank diagnostics measure.
   var featureCount: Int { get }
 
@@ -24,6 +28,10 @@ public protocol Agent: AnyObject {
   func features(
     of observations: UnsafeBufferPointer<Float>, count: Int,
     into features: UnsafeMutableBufferPointer<Float>)
+
+  /// The empirical NTK of the greedy value on `count` observations (count × count, row-major),
+  /// or nil for agents without one.
+  func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]?
 
   /// Scalars to log with every metrics row, e.g. the exploration rate.
   func statusMetrics(step: Int) -> [(key: String, value: Double)]

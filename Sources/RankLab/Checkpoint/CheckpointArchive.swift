@@ -85,7 +85,8 @@ public struct CheckpointArchive {
     }
     let version: UInt32 = try reader.integer()
     guard version == Self.version else {
-      throw CheckpointError.corrupt(url.path, offset: 4, "unsupported checkpoint version \(version)")
+      throw CheckpointError.corrupt(
+        url.path, offset: 4, "unsupported checkpoint version \(version)")
     }
     var archive = CheckpointArchive()
     let count: UInt32 = try reader.integer()
@@ -96,11 +97,13 @@ public struct CheckpointArchive {
       let crc: UInt32 = try reader.integer()
       let offset = reader.offset
       guard length <= UInt64(data.count) else {
-        throw CheckpointError.corrupt(url.path, offset: offset, "section '\(name)' claims \(length) bytes")
+        throw CheckpointError.corrupt(
+          url.path, offset: offset, "section '\(name)' claims \(length) bytes")
       }
       let bytes = try reader.take(Int(length))
       guard CRC32C.checksum(bytes) == crc else {
-        throw CheckpointError.corrupt(url.path, offset: offset, "section '\(name)' fails its checksum")
+        throw CheckpointError.corrupt(
+          url.path, offset: offset, "section '\(name)' fails its checksum")
       }
       archive.put(name, bytes: bytes)
     }

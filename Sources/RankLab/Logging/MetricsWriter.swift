@@ -48,9 +48,8 @@ public struct MetricsRecord: Equatable, Sendable {
 /// run's files equal an uninterrupted run's.
 public final class MetricsWriter {
   public let directory: URL
-  private let jsonl: FileHandle
+  private let jsonl: AppendOnlyFile
   private let tensorBoard: TensorBoardWriter?
-  private var pending = ""
 
   /// Byte lengths of the files at a flush point, stored in checkpoints.
   public struct Position: Codable, Equatable, Sendable {
@@ -62,16 +61,8 @@ public final class MetricsWriter {
   /// Opens the writers; with `resumeFrom`, truncates to that position and appends after it.
   public init(directory: URL, tensorBoard: Bool, resumeFrom position: Position? = nil) throws {
     self.directory = directory
-    let path = directory.appendingPathComponent("metrics.jsonl").path
-    let fm = FileManager.default
-    if position == nil || !fm.fileExists(atPath: path) {
-      guard fm.createFile(atPath: path, contents: nil) else { throw OutputError.cannotCreate(path) }
-    }
-    jsonl = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-    if let position {
-      try jsonl.truncate(atOffset: position.jsonlBytes)
-      try jsonl.seekToEnd()
-    }
+    jsonl = try AppendOnlyFile(
+      url: directory.appendingPathComponent("metrics.jsonl"), resumeAt: position?.jsonlBytes)
     if tensorBoard {
       self.tensorBoard = try TensorBoardWriter(
         directory: directory, fileName: position?.tensorBoardFile,
@@ -81,12 +72,10 @@ public final class MetricsWriter {
     }
   }
 
-  deinit { try? jsonl.close() }
-
   /// Queues a row for both outputs.
   public func write(_ record: MetricsRecord) {
     guard !record.values.isEmpty else { return }
-    pending += record.jsonLine + "\n"
+    jsonl.append(line: record.jsonLine)
     tensorBoard?.write(
       step: record.step, scalars: record.values.map { ($0.key, $0.value) },
       wallTime: Date().timeIntervalSince1970)
@@ -94,12 +83,8 @@ public final class MetricsWriter {
 
   /// Writes queued rows and reports where the files end.
   @discardableResult public func flush() throws -> Position {
-    if !pending.isEmpty {
-      try jsonl.write(contentsOf: Data(pending.utf8))
-      pending.removeAll(keepingCapacity: true)
-    }
     return Position(
-      jsonlBytes: try jsonl.offset(), tensorBoardBytes: try tensorBoard?.flush(),
+      jsonlBytes: try jsonl.flush(), tensorBoardBytes: try tensorBoard?.flush(),
       tensorBoardFile: tensorBoard?.url.lastPathComponent)
   }
 }

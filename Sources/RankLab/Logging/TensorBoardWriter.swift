@@ -5,33 +5,20 @@ import Foundation
 /// shows ranklab's curves without a protobuf dependency.
 public final class TensorBoardWriter {
   /// The event file's path.
-  public let url: URL
-  private let handle: FileHandle
-  private var buffer: [UInt8] = []
+  public var url: URL { file.url }
+  private let file: AppendOnlyFile
 
   /// Creates (or, when `resumeAt` is given, truncates to that byte length and reopens) the event
   /// file in `directory`.
   public init(directory: URL, fileName: String? = nil, resumeAt length: UInt64? = nil) throws {
     let name = fileName ?? "events.out.tfevents.\(Int(Date().timeIntervalSince1970)).ranklab"
-    url = directory.appendingPathComponent(name)
-    let fm = FileManager.default
-    if length == nil || !fm.fileExists(atPath: url.path) {
-      guard fm.createFile(atPath: url.path, contents: nil) else {
-        throw OutputError.cannotCreate(url.path)
-      }
-    }
-    handle = try FileHandle(forWritingTo: url)
-    if let length {
-      try handle.truncate(atOffset: length)
-      try handle.seekToEnd()
-    } else {
+    file = try AppendOnlyFile(url: directory.appendingPathComponent(name), resumeAt: length)
+    if length == nil {
       writeRecord(
         Self.event(wallTime: Date().timeIntervalSince1970, step: 0, fileVersion: "brain.Event:2"))
       try flush()
     }
   }
-
-  deinit { try? handle.close() }
 
   /// Appends one scalar summary per entry, all at `step`.
   public func write(step: Int, scalars: [(tag: String, value: Double)], wallTime: Double) {
@@ -50,21 +37,15 @@ public final class TensorBoardWriter {
   }
 
   /// Pushes buffered records to the file; returns the file's length (for checkpoints).
-  @discardableResult public func flush() throws -> UInt64 {
-    if !buffer.isEmpty {
-      try handle.write(contentsOf: buffer)
-      buffer.removeAll(keepingCapacity: true)
-    }
-    return try handle.offset()
-  }
+  @discardableResult public func flush() throws -> UInt64 { try file.flush() }
 
   private func writeRecord(_ data: [UInt8]) {
     var header = ProtobufWriter.littleEndian(UInt64(data.count))
     let headerCRC = ProtobufWriter.littleEndian(CRC32C.masked(header))
     header += headerCRC
-    buffer += header
-    buffer += data
-    buffer += ProtobufWriter.littleEndian(CRC32C.masked(data))
+    file.append(header)
+    file.append(data)
+    file.append(ProtobufWriter.littleEndian(CRC32C.masked(data)))
   }
 
   private static func event(wallTime: Double, step: Int, fileVersion: String) -> [UInt8] {

@@ -11,11 +11,11 @@ public final class ReplayBuffer {
   public let returnDiscount: Float
 
   /// Transitions currently stored.
-  public private(set) var count = 0
+  public internal(set) var count = 0
   /// Slot the next transition goes to.
-  public private(set) var head = 0
+  public internal(set) var head = 0
   /// Slot where the running episode started.
-  private var episodeLength = 0
+  var episodeLength = 0
 
   var observations: [Float]
   var nextObservations: [Float]
@@ -98,7 +98,9 @@ public final class ReplayBuffer {
 
   /// Fills `batch` with `batch.capacity` transitions drawn uniformly with replacement.
   /// With `requireReturns`, only transitions whose episode has finished are drawn.
-  public func sample(into batch: inout TransitionBatch, rng: inout PCG64, requireReturns: Bool = false) {
+  public func sample(
+    into batch: inout TransitionBatch, rng: inout PCG64, requireReturns: Bool = false
+  ) {
     precondition(count > 0, "cannot sample an empty replay buffer")
     for row in 0..<batch.capacity {
       var slot = rng.nextInt(below: count)

@@ -1,0 +1,38 @@
+import Environments
+
+extension QLearningAgent {
+  private struct Counters: Codable {
+    var currentStep: Int
+    var gradientStepsTaken: Int
+    var rng: PCG64
+    var churnRNG: PCG64
+    var adamStep: Int
+  }
+
+  public func save(into archive: inout CheckpointArchive) throws {
+    archive.put("agent/online", array: online.parameters)
+    archive.put("agent/target", array: target.parameters)
+    archive.put("agent/adam_m", array: optimizer.firstMoment)
+    archive.put("agent/adam_v", array: optimizer.secondMoment)
+    try archive.put(
+      "agent/state",
+      json: Counters(
+        currentStep: currentStep, gradientStepsTaken: gradientStepsTaken, rng: rng,
+        churnRNG: churnRNG, adamStep: optimizer.step))
+  }
+
+  public func load(from archive: CheckpointArchive) throws {
+    let count = online.parameters.count
+    online.parameters = try archive.array("agent/online", of: Float.self, count: count)
+    target.parameters = try archive.array("agent/target", of: Float.self, count: count)
+    let counters = try archive.json("agent/state", as: Counters.self)
+    optimizer.restore(
+      step: counters.adamStep,
+      firstMoment: try archive.array("agent/adam_m", of: Float.self, count: count),
+      secondMoment: try archive.array("agent/adam_v", of: Float.self, count: count))
+    currentStep = counters.currentStep
+    gradientStepsTaken = counters.gradientStepsTaken
+    rng = counters.rng
+    churnRNG = counters.churnRNG
+  }
+}

@@ -1,0 +1,372 @@
+import Environments
+import Foundation
+
+/// The value-based learners of the under-parameterization study, sharing one Q-network update:
+/// DQN / Double DQN, fitted Q-iteration (targets refreshed every K gradient steps), discrete
+/// CQL(H) and the Monte-Carlo regression control. The update rule is `trainStep` below.
+public final class QLearningAgent: Agent {
+  public let config: AgentConfig
+  let actionCount: Int
+  let observationCount: Int
+  let online: MLP
+  let target: MLP
+  var optimizer: Adam
+  /// Exploration and minibatch sampling.
+  var rng: PCG64
+  let exploration: LinearSchedule
+  let learningRate: LinearSchedule
+  /// Environment steps seen (drives ε and the schedules).
+  var currentStep = 0
+  var gradientStepsTaken = 0
+
+  // Preallocated buffers: a gradient step allocates nothing.
+  var batch: TransitionBatch
+  let onlineWork: MLPWorkspace
+  let nextWork: MLPWorkspace
+  let targetWork: MLPWorkspace
+  let singleWork: MLPWorkspace
+  var targets: [Float]
+  var predictions: [Float]
+  var lossGradient: [Float]
+  var outputGradient: [Float]
+  var featureGradient: [Float]
+  var nextFeatureGradient: [Float]
+  var zeroOutput: [Float]
+  var qValues: [Float]
+  let svd: SingularValueDecomposition?
+  var churnBatch: TransitionBatch
+  let churnWork: MLPWorkspace
+  var churnActions: [Int]
+  /// Draws the churn minibatches, apart from `rng` so the diagnostic leaves training untouched.
+  var churnRNG: PCG64
+  var kernel: TangentKernel?
+  /// Wall-clock seconds spent sampling minibatches (for the run's time breakdown).
+  public internal(set) var samplingSeconds = 0.0
+
+  public init(
+    config: AgentConfig, observationCount: Int, actionCount: Int, totalSteps: Int,
+    initRNG: inout PCG64, rng: PCG64
+  ) {
+    self.config = config
+    self.actionCount = actionCount
+    self.observationCount = observationCount
+    let sizes = [observationCount] + config.network.hidden + [actionCount]
+    online = MLP(
+      sizes: sizes, activation: config.network.activation, initialization: config.network.`init`,
+      rng: &initRNG)
+    target = MLP(copying: online)
+    optimizer = Adam(
+      parameterCount: online.parameters.count, learningRate: Float(config.learningRate),
+      epsilon: Float(config.adamEps))
+    self.rng = rng
+    learningRate = LinearSchedule(
+      initial: config.learningRate, final: config.learningRateFinal ?? config.learningRate,
+      fraction: 1, total: totalSteps)
+    exploration = LinearSchedule(
+      initial: config.exploration.initialEps, final: config.exploration.finalEps,
+      fraction: config.exploration.fraction, total: totalSteps)
+    let b = config.batchSize
+    batch = TransitionBatch(
+      capacity: b, observationCount: observationCount, actionCount: 1, continuous: false)
+    onlineWork = MLPWorkspace(for: online, capacity: b)
+    nextWork = MLPWorkspace(for: online, capacity: b)
+    targetWork = MLPWorkspace(for: target, capacity: b)
+    singleWork = MLPWorkspace(for: online, capacity: 1)
+    targets = [Float](repeating: 0, count: b)
+    predictions = targets
+    lossGradient = targets
+    outputGradient = [Float](repeating: 0, count: b * actionCount)
+    zeroOutput = outputGradient
+    featureGradient = [Float](repeating: 0, count: b * online.featureCount)
+    nextFeatureGradient = featureGradient
+    qValues = [Float](repeating: 0, count: actionCount)
+    churnBatch = TransitionBatch(
+      capacity: 256, observationCount: observationCount, actionCount: 1, continuous: false)
+    churnWork = MLPWorkspace(for: online, capacity: 256)
+    churnActions = [Int](repeating: 0, count: 256)
+    var seedSource = rng
+    churnRNG = PCG64(seed: seedSource.next(), stream: [7])
+    svd =
+      config.regularizer.kind == .srankPenalty
+      ? SingularValueDecomposition(rows: b, columns: online.featureCount, vectors: true) : nil
+  }
+
+  public var featureCount: Int { online.featureCount }
+  public var epsilon: Double { exploration.value(at: currentStep) }
+
+  public func act(_ observation: UnsafeBufferPointer<Float>, explore: Bool) -> Action {
+    if explore && rng.nextDouble() < epsilon { return .discrete(rng.nextInt(below: actionCount)) }
+    qValues.withUnsafeMutableBufferPointer {
+      singleWork.forwardSingle(online, input: observation, output: $0)
+    }
+    return .discrete(Self.argmax(qValues, 0, actionCount))
+  }
+
+  public func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]? {
+    currentStep = step
+    optimizer.learningRate = Float(learningRate.value(at: step))
+    if config.targetUpdate.unit == .envSteps && step % config.targetUpdate.every == 0 {
+      updateTarget()
+    }
+    guard step > config.learningStarts, step % config.trainFreq == 0, replay.count > 0 else {
+      return nil
+    }
+    // Policy churn: the share of a minibatch's greedy actions one training phase changes.
+    replay.sample(into: &churnBatch, rng: &churnRNG)
+    let n = churnBatch.count
+    churnBatch.observations.withUnsafeBufferPointer {
+      churnWork.forward(online, input: $0, rows: n)
+    }
+    for i in 0..<n { churnActions[i] = Self.argmax(churnWork.output, i * actionCount, actionCount) }
+    var figures = train(replay: replay, gradientSteps: config.gradientSteps)
+    churnBatch.observations.withUnsafeBufferPointer {
+      churnWork.forward(online, input: $0, rows: n)
+    }
+    var changed = 0
+    for i in 0..<n
+    where churnActions[i] != Self.argmax(churnWork.output, i * actionCount, actionCount) {
+      changed += 1
+    }
+    figures.append(("train/policy_churn", Double(changed) / Double(n)))
+    return figures
+  }
+
+  /// Runs gradient steps and returns their mean metrics (offline training calls this directly).
+  public func train(replay: ReplayBuffer, gradientSteps: Int) -> [(key: String, value: Double)] {
+    var sums = StepMetrics()
+    for _ in 0..<gradientSteps {
+      sums.add(trainStep(replay: replay))
+      gradientStepsTaken += 1
+      if config.targetUpdate.unit == .gradientSteps
+        && gradientStepsTaken % config.targetUpdate.every == 0
+      {
+        updateTarget()
+      }
+    }
+    return sums.mean(
+      over: gradientSteps, regularizer: config.regularizer.kind != .none,
+      cql: config.algorithm == .cql)
+  }
+
+  /// One gradient step on a sampled minibatch. Returns (loss, mean Q, gradient norm,
+  /// regularizer value, CQL gap).
+  func trainStep(replay: ReplayBuffer) -> StepMetrics {
+    let n = config.batchSize
+    let a = actionCount
+    let sampleStart = TimeBreakdown.now
+    replay.sample(into: &batch, rng: &rng, requireReturns: config.algorithm == .mc)
+    samplingSeconds += TimeBreakdown.since(sampleStart)
+    computeTargets()
+    batch.observations.withUnsafeBufferPointer { onlineWork.forward(online, input: $0, rows: n) }
+    let q = onlineWork.output
+    for i in 0..<n { predictions[i] = q[i * a + Int(batch.actionIndices[i])] }
+
+    // TD (or Monte-Carlo) regression on the taken actions' values.
+    var metrics = StepMetrics()
+    metrics.loss = predictions.withUnsafeBufferPointer { p in
+      targets.withUnsafeBufferPointer { t in
+        lossGradient.withUnsafeMutableBufferPointer { g in
+          config.loss == .huber
+            ? Losses.huber(p, t, gradient: g) : Losses.meanSquaredError(p, t, gradient: g)
+        }
+      }
+    }
+    for i in 0..<n * a { outputGradient[i] = 0 }
+    for i in 0..<n { outputGradient[i * a + Int(batch.actionIndices[i])] = lossGradient[i] }
+    var qSum: Float = 0
+    for i in 0..<n { qSum += predictions[i] }
+    metrics.qMean = qSum / Float(n)
+
+    // CQL(H): α · mean(logsumexp_a Q(s, a) − Q(s, a_data)) pushes down unseen actions' values.
+    if config.algorithm == .cql { metrics.cqlGap = addConservativePenalty() }
+
+    let hasFeatureGradient = applyRegularizer(&metrics)
+    online.zeroGradients()
+    outputGradient.withUnsafeBufferPointer { g in
+      featureGradient.withUnsafeBufferPointer { f in
+        onlineWork.backward(
+          online, outputGradient: g, featureGradient: hasFeatureGradient ? f : nil)
+      }
+    }
+    if config.regularizer.kind == .dr3 {
+      zeroOutput.withUnsafeBufferPointer { z in
+        nextFeatureGradient.withUnsafeBufferPointer { f in
+          nextWork.backward(online, outputGradient: z, featureGradient: f)
+        }
+      }
+    }
+    metrics.gradientNorm =
+      config.maxGradNorm > 0
+      ? online.clipGradients(maxNorm: Float(config.maxGradNorm)) : online.gradientNorm()
+    optimizer.update(&online.parameters, gradients: online.gradients)
+    return metrics
+  }
+
+  /// y = r + γ (1 − terminal) Q_target(s', a'), a' = argmax of the target (or, Double DQN, of the
+  /// online) network; the Monte-Carlo control regresses onto the episode's return instead.
+  func computeTargets() {
+    let n = config.batchSize
+    let a = actionCount
+    let gamma = Float(config.gamma)
+    if config.algorithm == .mc {
+      for i in 0..<n { targets[i] = batch.returns[i] }
+      return
+    }
+    batch.nextObservations.withUnsafeBufferPointer {
+      targetWork.forward(target, input: $0, rows: n)
+    }
+    let needsOnlineNext = config.doubleQ || config.regularizer.kind == .dr3
+    if needsOnlineNext {
+      batch.nextObservations.withUnsafeBufferPointer {
+        nextWork.forward(online, input: $0, rows: n)
+      }
+    }
+    let nextTarget = targetWork.output
+    let nextOnline = nextWork.output
+    for i in 0..<n {
+      let choice =
+        config.doubleQ ? Self.argmax(nextOnline, i * a, a) : Self.argmax(nextTarget, i * a, a)
+      let bootstrap = nextTarget[i * a + choice]
+      targets[i] = batch.rewards[i] + gamma * (1 - batch.terminals[i]) * bootstrap
+    }
+    // Advantage learning (Baird 1999; Bellemare et al. 2016): subtract α times the taken
+    // action's gap to the best action, as valued by the target network. Gaps grow by 1/(1−α),
+    // so the greedy policy stops hinging on differences smaller than the regression error.
+    guard config.advantageLearning > 0 else { return }
+    let alpha = Float(config.advantageLearning)
+    batch.observations.withUnsafeBufferPointer { targetWork.forward(target, input: $0, rows: n) }
+    let current = targetWork.output
+    for i in 0..<n {
+      let best = current[i * a + Self.argmax(current, i * a, a)]
+      targets[i] -= alpha * (best - current[i * a + Int(batch.actionIndices[i])])
+    }
+  }
+
+  func addConservativePenalty() -> Float {
+    let n = config.batchSize
+    let a = actionCount
+    let alpha = Float(config.cqlAlpha)
+    let q = onlineWork.output
+    var gap: Float = 0
+    for i in 0..<n {
+      var peak = -Float.infinity
+      for j in 0..<a { peak = max(peak, q[i * a + j]) }
+      var sum: Float = 0
+      for j in 0..<a { sum += Foundation.exp(q[i * a + j] - peak) }
+      gap += peak + Foundation.log(sum) - predictions[i]
+      for j in 0..<a {
+        let softmax = Foundation.exp(q[i * a + j] - peak) / sum
+        outputGradient[i * a + j] +=
+          alpha * (softmax - (j == Int(batch.actionIndices[i]) ? 1 : 0)) / Float(n)
+      }
+    }
+    return gap / Float(n)
+  }
+
+  /// Adds the rank remedy's gradient on the penultimate features; returns whether there is one.
+  func applyRegularizer(_ metrics: inout StepMetrics) -> Bool {
+    let c = Float(config.regularizer.coefficient)
+    switch config.regularizer.kind {
+    case .none:
+      return false
+    case .srankPenalty:
+      guard let svd else { return false }
+      let value = featureGradient.withUnsafeMutableBufferPointer { g in
+        RankRegularizers.spectralPenalty(
+          features: UnsafeBufferPointer(onlineWork.features), svd: svd, gradient: g)
+      }
+      metrics.regularizer = value
+      for i in 0..<featureGradient.count { featureGradient[i] *= c }
+    case .dr3:
+      let value = featureGradient.withUnsafeMutableBufferPointer { g in
+        nextFeatureGradient.withUnsafeMutableBufferPointer { ng in
+          RankRegularizers.dr3(
+            features: UnsafeBufferPointer(onlineWork.features),
+            nextFeatures: UnsafeBufferPointer(nextWork.features),
+            gradient: g, nextGradient: ng)
+        }
+      }
+      metrics.regularizer = value
+      for i in 0..<featureGradient.count {
+        featureGradient[i] *= c
+        nextFeatureGradient[i] *= c
+      }
+    }
+    return true
+  }
+
+  func updateTarget() {
+    if config.targetUpdate.kind == .hard {
+      target.copyParameters(from: online)
+    } else {
+      target.polyakUpdate(from: online, tau: Float(config.targetUpdate.tau))
+    }
+  }
+
+  @inline(__always) static func argmax<C: RandomAccessCollection<Float>>(
+    _ values: C, _ start: Int, _ count: Int
+  ) -> Int
+  where C.Index == Int {
+    var best = 0
+    var bestValue = values[start]
+    for j in 1..<count where values[start + j] > bestValue {
+      best = j
+      bestValue = values[start + j]
+    }
+    return best
+  }
+
+  public func features(
+    of observations: UnsafeBufferPointer<Float>, count: Int,
+    into features: UnsafeMutableBufferPointer<Float>
+  ) {
+    let work = MLPWorkspace(for: online, capacity: count)
+    work.forward(online, input: observations, rows: count)
+    _ = features.update(fromContentsOf: work.features)
+  }
+
+  public func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]? {
+    if kernel?.rows != count { kernel = TangentKernel(network: online, rows: count) }
+    guard let kernel else { return nil }
+    kernel.compute(network: online, inputs: observations)
+    return kernel.gram
+  }
+
+  public func statusMetrics(step: Int) -> [(key: String, value: Double)] {
+    [
+      ("train/epsilon", exploration.value(at: step)),
+      ("train/learning_rate", learningRate.value(at: step)),
+      ("train/gradient_steps", Double(gradientStepsTaken)),
+    ]
+  }
+}
+
+/// Sums of one or more gradient steps' figures.
+struct StepMetrics {
+  var loss: Float = 0
+  var qMean: Float = 0
+  var gradientNorm: Float = 0
+  var regularizer: Float = 0
+  var cqlGap: Float = 0
+
+  mutating func add(_ other: StepMetrics) {
+    loss += other.loss
+    qMean += other.qMean
+    gradientNorm += other.gradientNorm
+    regularizer += other.regularizer
+    cqlGap += other.cqlGap
+  }
+
+  func mean(over count: Int, regularizer hasRegularizer: Bool, cql: Bool) -> [(
+    key: String, value: Double
+  )] {
+    let n = Double(max(1, count))
+    var values: [(key: String, value: Double)] = [
+      ("train/loss", Double(loss) / n), ("train/q_mean", Double(qMean) / n),
+      ("train/grad_norm", Double(gradientNorm) / n),
+    ]
+    if hasRegularizer { values.append(("train/regularizer", Double(regularizer) / n)) }
+    if cql { values.append(("train/cql_gap", Double(cqlGap) / n)) }
+    return values
+  }
+}

@@ -1,0 +1,87 @@
+import Environments
+import Foundation
+
+/// Time per gradient step of the Q-learning update against its floor: the four 64×256×256-class
+/// GEMMs a step needs (online forward, target forward, two backward), timed alone.
+public enum LearnerBenchmark {
+  public struct Result: Sendable {
+    public var gradientStepMicroseconds: Double
+    public var gemmFloorMicroseconds: Double
+    public var actMicroseconds: Double
+  }
+
+  /// Measures `steps` gradient steps of an agent built from `config` on CartPole-shaped data.
+  public static func run(config: AgentConfig, steps: Int) -> Result {
+    var initRNG = PCG64(seed: 0)
+    let agent = QLearningAgent(
+      config: config, observationCount: 4, actionCount: 2, totalSteps: 50_000, initRNG: &initRNG,
+      rng: PCG64(seed: 1))
+    let replay = ReplayBuffer(capacity: 10_000, observationCount: 4, actionSpace: .discrete(2))
+    var env = CartPole()
+    var rng = PCG64(seed: 2)
+    var observation = env.reset(seed: 0)
+    for _ in 0..<10_000 {
+      let action = Action.discrete(rng.nextInt(below: 2))
+      let (next, step) = env.step(action)
+      observation.withUnsafeBufferPointer { o in
+        next.withUnsafeBufferPointer { n in
+          replay.add(
+            observation: o, action: action, reward: step.reward, cost: 0, end: step.end,
+            nextObservation: n)
+        }
+      }
+      observation = step.end.isEnd ? env.reset(seed: nil) : next
+    }
+    _ = agent.train(replay: replay, gradientSteps: 50)  // warm up
+    let clock = ContinuousClock()
+    let learner = clock.measure { _ = agent.train(replay: replay, gradientSteps: steps) }
+    let acting = clock.measure {
+      observation.withUnsafeBufferPointer { o in
+        for _ in 0..<steps { _ = agent.act(o, explore: false) }
+      }
+    }
+
+    // The floor: the big GEMMs alone, on the same shapes.
+    let b = config.batchSize
+    let widths = config.network.hidden
+    var floorSeconds = 0.0
+    for (fanIn, fanOut) in zip(widths.dropLast(), widths.dropFirst()) {
+      let a = [Float](repeating: 0.5, count: b * fanIn)
+      let w = [Float](repeating: 0.01, count: fanOut * fanIn)
+      var c = [Float](repeating: 0, count: b * fanOut)
+      var dw = w
+      var da = a
+      let forward = clock.measure {
+        for _ in 0..<steps {
+          BLAS.gemm(
+            false, true, m: b, n: fanOut, k: fanIn, a, lda: fanIn, w, ldb: fanIn, beta: 0, &c,
+            ldc: fanOut)
+        }
+      }
+      let weightGradient = clock.measure {
+        for _ in 0..<steps {
+          BLAS.gemm(
+            true, false, m: fanOut, n: fanIn, k: b, c, lda: fanOut, a, ldb: fanIn, beta: 1, &dw,
+            ldc: fanIn)
+        }
+      }
+      let inputGradient = clock.measure {
+        for _ in 0..<steps {
+          BLAS.gemm(
+            false, false, m: b, n: fanIn, k: fanOut, c, lda: fanOut, w, ldb: fanIn, beta: 0, &da,
+            ldc: fanIn)
+        }
+      }
+      // Online and target forward, then the two backward products.
+      floorSeconds += 2 * seconds(forward) + seconds(weightGradient) + seconds(inputGradient)
+    }
+    return Result(
+      gradientStepMicroseconds: seconds(learner) / Double(steps) * 1e6,
+      gemmFloorMicroseconds: floorSeconds / Double(steps) * 1e6,
+      actMicroseconds: seconds(acting) / Double(steps) * 1e6)
+  }
+
+  static func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+  }
+}

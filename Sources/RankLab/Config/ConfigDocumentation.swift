@@ -1,0 +1,19 @@
+import Yams
+
+/// Prints the schema's keys with their defaults (what `ranklab run --help-config` shows); the
+/// meaning of each key is documented beside its default in ExperimentConfig.swift.
+public enum ConfigDocumentation {
+  public static func defaultsYAML() throws -> String {
+    let tree = try NodeEncoder().encode(ExperimentConfig())
+    var text =
+      "# Every key of an experiment config with its default (see Sources/RankLab/Config/ExperimentConfig.swift).\n"
+    text += try Yams.serialize(node: tree, sortKeys: false)
+    text +=
+      "# sweep: {key.path: [values]} or {key.path: {label: NAME, values: [...]}} expands into one run per combination.\n"
+    var allowed = "# Allowed values:\n"
+    for (key, values) in ExperimentConfig.choices.sorted(by: { $0.key < $1.key }) {
+      allowed += "#   \(key): \(values.joined(separator: ", "))\n"
+    }
+    return text + allowed
+  }
+}

@@ -1,0 +1,114 @@
+import Yams
+
+extension ConfigLoader {
+  /// One config of a sweep: its label (e.g. `K=16`, empty without a sweep) and the loaded config.
+  public struct Variant<Schema: ConfigSchema> {
+    public var label: String
+    public var loaded: Loaded<Schema>
+  }
+
+  /// Loads a config and expands its optional top-level `sweep:` mapping into one config per
+  /// combination of values (the cartesian product, in file order). Each sweep entry is
+  /// `key.path: [values]`, `key.path: {label: NAME, values: [values]}`, or a group of keys that
+  /// move together, `NAME: {key.path: [values], other.path: [values of the same length]}`.
+  /// A variant is labelled `NAME=value` (NAME defaults to the key's last component; a group
+  /// shows its first key's value), entries joined by commas.
+  public static func loadVariants<Schema: ConfigSchema>(
+    _ schema: Schema.Type, text: String, file: String, overrides: [String] = []
+  ) throws -> [Variant<Schema>] {
+    let base = try load(schema, text: text, file: file, overrides: overrides)
+    guard let sweep = base.userTree.mapping?[Node("sweep")] else {
+      return [Variant(label: "", loaded: base)]
+    }
+    // Command-line overrides win over sweep values: they are applied last.
+    let fileTree = try parse(text, file: file)
+    var parsedOverrides: [([String], Node)] = []
+    var overridePaths: [[String]: String] = [:]
+    for override in overrides {
+      let parsed = try parseOverride(override)
+      parsedOverrides.append(parsed)
+      overridePaths[parsed.0] = override
+    }
+    let axes = try sweepAxes(sweep, file: file)
+    var variants: [Variant<Schema>] = []
+    var combination = [Int](repeating: 0, count: axes.count)
+    while true {
+      var tree = fileTree
+      var labels: [String] = []
+      for (axis, index) in zip(axes, combination) {
+        for (path, values) in zip(axis.paths, axis.columns) {
+          tree = set(values[index], at: path, in: tree)
+        }
+        labels.append("\(axis.label)=\(axis.columns[0][index].string ?? "?")")
+      }
+      for (path, value) in parsedOverrides { tree = set(value, at: path, in: tree) }
+      variants.append(
+        Variant(
+          label: labels.joined(separator: ","),
+          loaded: try resolve(schema, tree: tree, file: file, overridePaths: overridePaths)))
+      // Advance the odometer, last axis fastest.
+      var position = axes.count - 1
+      while position >= 0 {
+        combination[position] += 1
+        if combination[position] < axes[position].columns[0].count { break }
+        combination[position] = 0
+        position -= 1
+      }
+      if position < 0 { return variants }
+    }
+  }
+
+  /// One dimension of a sweep: one or more keys whose value lists are walked together.
+  struct SweepAxis {
+    var paths: [[String]]
+    var label: String
+    var columns: [[Node]]
+  }
+
+  static func sweepAxes(_ sweep: Node, file: String) throws -> [SweepAxis] {
+    guard let mapping = sweep.mapping, !mapping.isEmpty else {
+      throw ConfigError(issues: [
+        issue(file, sweep.mark, "sweep", "'sweep' must map key paths to lists of values")
+      ])
+    }
+    var axes: [SweepAxis] = []
+    for (key, value) in mapping {
+      let name = key.string ?? ""
+      let path = name.split(separator: ".").map(String.init)
+      func fail(_ message: String) -> ConfigError {
+        ConfigError(issues: [issue(file, key.mark, "sweep.\(name)", message)])
+      }
+      if let spec = value.mapping, spec[Node("values")] == nil {
+        // A group: every key's list has the same length and they advance together.
+        var paths: [[String]] = []
+        var columns: [[Node]] = []
+        for (inner, list) in spec {
+          guard let values = list.sequence.map(Array.init), !values.isEmpty else {
+            throw fail(
+              "sweep group '\(name)': '\(inner.string ?? "")' needs a non-empty list of values")
+          }
+          paths.append((inner.string ?? "").split(separator: ".").map(String.init))
+          columns.append(values)
+        }
+        guard let length = columns.first?.count, columns.allSatisfy({ $0.count == length }) else {
+          throw fail("sweep group '\(name)' needs lists of the same length")
+        }
+        axes.append(SweepAxis(paths: paths, label: name, columns: columns))
+        continue
+      }
+      var label = path.last ?? name
+      var values = value.sequence.map(Array.init)
+      if let spec = value.mapping {
+        label = spec[Node("label")]?.string ?? label
+        values = spec[Node("values")]?.sequence.map(Array.init)
+      }
+      guard let values, !values.isEmpty else {
+        throw fail(
+          "sweep entry '\(name)' needs a non-empty list of values (or {label: NAME, values: [...]})"
+        )
+      }
+      axes.append(SweepAxis(paths: [path], label: label, columns: [values]))
+    }
+    return axes
+  }
+}

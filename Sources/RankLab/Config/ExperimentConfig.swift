@@ -1,0 +1,350 @@
+import Environments
+
+/// An experiment: what to train, on what, for how long, and what to measure. Every key and its
+/// default is written here, once; `ranklab run --help-config` prints them, and a run saves its
+/// fully resolved config beside its results.
+public struct ExperimentConfig: ConfigSchema {
+  /// Run name: the output directory is `runs/<name>/<seed>/` (defaults to the config file's name).
+  public var name = ""
+  /// Seeds to run, one directory each.
+  public var seeds = [0]
+  /// Environment steps of training (offline runs: gradient steps).
+  public var steps = 50_000
+  public var env = EnvConfig()
+  public var agent = AgentConfig()
+  public var replay = ReplayConfig()
+  public var offline = OfflineConfig()
+  public var eval = EvalConfig()
+  public var rank = RankConfig()
+  public var checkpoint = CheckpointConfig()
+  public var log = LogConfig()
+
+  public init() {}
+
+  public static let reservedKeys: Set<String> = ["sweep"]
+
+  public static let choices: [String: [String]] = [
+    "agent.algorithm": AgentConfig.Algorithm.allCases.map(\.rawValue),
+    "agent.loss": AgentConfig.Loss.allCases.map(\.rawValue),
+    "agent.network.activation": Activation.allCases.map(\.rawValue),
+    "agent.network.init": Initialization.allCases.map(\.rawValue),
+    "agent.target_update.kind": TargetUpdateConfig.Kind.allCases.map(\.rawValue),
+    "agent.target_update.unit": TargetUpdateConfig.Unit.allCases.map(\.rawValue),
+    "agent.regularizer.kind": RegularizerConfig.Kind.allCases.map(\.rawValue),
+    "env.observation": GridObservation.allCases.map(\.rawValue),
+    "offline.behaviour": OfflineConfig.Behaviour.allCases.map(\.rawValue),
+  ]
+
+  public func validate() -> [(path: String, message: String)] {
+    var problems: [(String, String)] = []
+    func require(_ ok: Bool, _ path: String, _ message: String) {
+      if !ok { problems.append((path, "'\(path)' \(message)")) }
+    }
+    require(!seeds.isEmpty, "seeds", "needs at least one seed")
+    require(seeds.allSatisfy { $0 >= 0 }, "seeds", "must be non-negative")
+    require(steps > 0, "steps", "must be positive")
+    require(
+      EnvironmentCatalog.entry(id: env.id) != nil, "env.id",
+      "is not a known environment (see `ranklab envs`): '\(env.id)'")
+    require(
+      !agent.network.hidden.isEmpty && agent.network.hidden.allSatisfy { $0 > 0 },
+      "agent.network.hidden",
+      "must list at least one positive layer width")
+    require(agent.learningRate > 0, "agent.learning_rate", "must be positive")
+    require(agent.adamEps > 0, "agent.adam_eps", "must be positive")
+    if let final = agent.learningRateFinal {
+      require(final >= 0, "agent.learning_rate_final", "must be non-negative")
+    }
+    require((0...1).contains(agent.gamma), "agent.gamma", "must be within [0, 1]")
+    require(agent.batchSize >= 1, "agent.batch_size", "must be at least 1")
+    require(
+      agent.maxGradNorm >= 0, "agent.max_grad_norm", "must be non-negative (0 disables clipping)")
+    require(agent.trainFreq >= 1, "agent.train_freq", "must be at least 1")
+    require(agent.gradientSteps >= 1, "agent.gradient_steps", "must be at least 1")
+    require(agent.learningStarts >= 0, "agent.learning_starts", "must be non-negative")
+    require(agent.targetUpdate.every >= 1, "agent.target_update.every", "must be at least 1")
+    require(
+      agent.targetUpdate.tau > 0 && agent.targetUpdate.tau <= 1, "agent.target_update.tau",
+      "must be within (0, 1]")
+    for (key, value) in [
+      ("initial_eps", agent.exploration.initialEps), ("final_eps", agent.exploration.finalEps),
+      ("fraction", agent.exploration.fraction),
+    ] {
+      require((0...1).contains(value), "agent.exploration.\(key)", "must be within [0, 1]")
+    }
+    require(agent.cqlAlpha >= 0, "agent.cql_alpha", "must be non-negative")
+    require(
+      agent.advantageLearning >= 0 && agent.advantageLearning < 1, "agent.advantage_learning",
+      "must be within [0, 1)")
+    require(
+      agent.regularizer.coefficient >= 0, "agent.regularizer.coefficient", "must be non-negative")
+    require(replay.capacity >= 1, "replay.capacity", "must be at least 1")
+    require(offline.datasetSteps >= 1, "offline.dataset_steps", "must be at least 1")
+    require(eval.every >= 1, "eval.every", "must be at least 1")
+    require(eval.episodes >= 1, "eval.episodes", "must be at least 1")
+    require(eval.finalEpisodes >= 0, "eval.final_episodes", "must be non-negative")
+    require(rank.every >= 0, "rank.every", "must be non-negative (0 disables rank measurement)")
+    require(rank.probeSize >= 1, "rank.probe_size", "must be at least 1")
+    require(rank.delta > 0 && rank.delta < 1, "rank.delta", "must be within (0, 1)")
+    require(rank.threshold >= 0, "rank.threshold", "must be non-negative")
+    require(
+      checkpoint.every >= 0, "checkpoint.every", "must be non-negative (0 disables checkpoints)")
+    require(checkpoint.keep >= 1, "checkpoint.keep", "must be at least 1")
+    require(log.every >= 1, "log.every", "must be at least 1")
+    require(
+      !offline.enabled || agent.targetUpdate.unit == .gradientSteps, "agent.target_update.unit",
+      "must be gradient_steps for offline training (there are no environment steps)")
+    if let size = env.size { require(size >= 3, "env.size", "must be at least 3") }
+    if let noise = env.actionNoise {
+      require((0...1).contains(noise), "env.action_noise", "must be within [0, 1]")
+    }
+    if let fraction = env.wallFraction {
+      require(fraction >= 0 && fraction < 1, "env.wall_fraction", "must be within [0, 1)")
+    }
+    if let limit = env.timeLimit { require(limit >= 1, "env.time_limit", "must be at least 1") }
+    return problems
+  }
+}
+
+/// `env:` the environment (`ranklab envs` lists ids; gridworld options in Environments/Maps/README.md).
+public struct EnvConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  public var id = "CartPole-v1"
+  /// Steps before truncation; null keeps the registered limit.
+  public var timeLimit: Int? = nil
+  /// Gridworld observation encoding; null keeps the environment's default.
+  public var observation: GridObservation? = nil
+  /// `gridworld/fu` side length (null: 16).
+  public var size: Int? = nil
+  /// `gridworld/fu` wall fraction (null: 0.2).
+  public var wallFraction: Double? = nil
+  /// Gridworld action noise (null: the map's).
+  public var actionNoise: Double? = nil
+  /// Seed of a generated map and of random features (null: 0).
+  public var mapSeed: UInt64? = nil
+  /// Dimension of random features (null: 32).
+  public var featureCount: Int? = nil
+  /// Map file for `gridworld/file`.
+  public var mapFile: String? = nil
+  /// Barriers become walls (the perturbed test environment).
+  public var blocked: Bool? = nil
+
+  enum CodingKeys: String, CodingKey {
+    case id, observation, size, blocked
+    case timeLimit = "time_limit"
+    case wallFraction = "wall_fraction"
+    case actionNoise = "action_noise"
+    case mapSeed = "map_seed"
+    case featureCount = "feature_count"
+    case mapFile = "map_file"
+  }
+
+  /// The options the environment catalog takes.
+  public var options: EnvironmentOptions {
+    EnvironmentOptions(
+      timeLimit: timeLimit, observation: observation, size: size, wallFraction: wallFraction,
+      actionNoise: actionNoise, mapSeed: mapSeed, featureCount: featureCount, mapFile: mapFile,
+      blocked: blocked)
+  }
+}
+
+/// `agent:` the learner and its hyperparameters (SB3's names where they exist).
+public struct AgentConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  /// dqn: Q-learning with a target network (with `target_update.unit: gradient_steps` it is
+  /// fitted Q-iteration with K = `target_update.every` gradient steps per target); fqi: the same
+  /// update rule, named for the under-parameterization study; cql: discrete CQL(H), for offline
+  /// data; mc: regression onto Monte-Carlo returns, no bootstrapping (the control).
+  public enum Algorithm: String, Codable, CaseIterable, Sendable { case dqn, fqi, cql, mc }
+  public enum Loss: String, Codable, CaseIterable, Sendable { case huber, mse }
+
+  public var algorithm = Algorithm.dqn
+  /// Double DQN: the online network picks the next action, the target network values it.
+  public var doubleQ = false
+  public var network = NetworkConfig()
+  public var learningRate = 2.3e-3
+  /// With a value, the learning rate falls linearly from `learning_rate` to this over the run
+  /// (SB3's `lin_` schedules); null keeps it constant.
+  public var learningRateFinal: Double? = nil
+  public var adamEps = 1e-8
+  public var gamma = 0.99
+  public var batchSize = 64
+  public var loss = Loss.huber
+  /// Global gradient-norm clip (0: none).
+  public var maxGradNorm = 10.0
+  /// Environment steps between training phases.
+  public var trainFreq = 256
+  /// Gradient steps per training phase.
+  public var gradientSteps = 128
+  /// Environment steps before training starts.
+  public var learningStarts = 1_000
+  public var targetUpdate = TargetUpdateConfig()
+  public var exploration = ExplorationConfig()
+  /// CQL(H)'s weight on logsumexp Q − Q(data).
+  public var cqlAlpha = 1.0
+  /// Advantage learning's α (0: plain Q-learning targets): the target subtracts α times the
+  /// taken action's gap to the best one, widening action gaps by 1/(1 − α).
+  public var advantageLearning = 0.0
+  public var regularizer = RegularizerConfig()
+
+  enum CodingKeys: String, CodingKey {
+    case algorithm, network, gamma, loss, exploration, regularizer
+    case doubleQ = "double_q"
+    case learningRate = "learning_rate"
+    case learningRateFinal = "learning_rate_final"
+    case adamEps = "adam_eps"
+    case batchSize = "batch_size"
+    case maxGradNorm = "max_grad_norm"
+    case trainFreq = "train_freq"
+    case gradientSteps = "gradient_steps"
+    case learningStarts = "learning_starts"
+    case targetUpdate = "target_update"
+    case cqlAlpha = "cql_alpha"
+    case advantageLearning = "advantage_learning"
+  }
+}
+
+/// `agent.network:` the Q-network (an MLP).
+public struct NetworkConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  public var hidden = [256, 256]
+  public var activation = Activation.relu
+  public var `init` = Initialization.torch
+}
+
+/// `agent.target_update:` how the target network follows the online one.
+public struct TargetUpdateConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  public enum Kind: String, Codable, CaseIterable, Sendable { case hard, polyak }
+  public enum Unit: String, Codable, CaseIterable, Sendable {
+    /// SB3's `target_update_interval`: counted in environment steps.
+    case envSteps = "env_steps"
+    /// Fitted Q-iteration's K: gradient steps per target update.
+    case gradientSteps = "gradient_steps"
+  }
+  public var kind = Kind.hard
+  /// Update every this many units.
+  public var every = 10
+  public var unit = Unit.envSteps
+  /// Polyak weight of the online network at each update (1: a hard copy).
+  public var tau = 1.0
+}
+
+/// `agent.exploration:` ε-greedy, linearly annealed (SB3's schedule).
+public struct ExplorationConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  public var initialEps = 1.0
+  public var finalEps = 0.04
+  /// Fraction of `steps` over which ε anneals.
+  public var fraction = 0.16
+
+  enum CodingKeys: String, CodingKey {
+    case initialEps = "initial_eps"
+    case finalEps = "final_eps"
+    case fraction
+  }
+}
+
+/// `agent.regularizer:` a remedy for rank collapse.
+public struct RegularizerConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  /// none; srank_penalty: coefficient · (σ_max² − σ_min²) of the minibatch features (Kumar et
+  /// al. 2020); dr3: coefficient · Σ ⟨φ(s,a), φ(s',a')⟩ (Kumar et al. 2021).
+  public enum Kind: String, Codable, CaseIterable, Sendable {
+    case none
+    case srankPenalty = "srank_penalty"
+    case dr3
+  }
+  public var kind = Kind.none
+  public var coefficient = 0.001
+}
+
+/// `replay:` the replay buffer.
+public struct ReplayConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  public var capacity = 100_000
+}
+
+/// `offline:` train from a fixed dataset instead of interacting.
+public struct OfflineConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  public enum Behaviour: String, Codable, CaseIterable, Sendable {
+    /// Uniformly random actions.
+    case random
+  }
+  public var enabled = false
+  /// The policy that collects the dataset.
+  public var behaviour = Behaviour.random
+  /// Transitions collected into the dataset before training.
+  public var datasetSteps = 50_000
+
+  enum CodingKeys: String, CodingKey {
+    case enabled, behaviour
+    case datasetSteps = "dataset_steps"
+  }
+}
+
+/// `eval:` greedy evaluation episodes on an environment of their own.
+public struct EvalConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  public var every = 5_000
+  public var episodes = 10
+  /// Episodes of the final evaluation at the end of training (0: the same as `episodes`).
+  public var finalEpisodes = 20
+
+  enum CodingKeys: String, CodingKey {
+    case every, episodes
+    case finalEpisodes = "final_episodes"
+  }
+}
+
+/// `rank:` feature-rank measurement on a fixed probe batch of states.
+public struct RankConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  /// Steps between measurements (0: never).
+  public var every = 1_000
+  /// States in the probe batch, drawn once from the replay buffer and kept.
+  public var probeSize = 512
+  /// srank's δ.
+  public var delta = 0.01
+  /// Count singular values above threshold · σ_max.
+  public var threshold = 1e-3
+  /// Also measure the empirical NTK's velocity on the probe batch.
+  public var ntkVelocity = false
+
+  enum CodingKeys: String, CodingKey {
+    case every, delta, threshold
+    case probeSize = "probe_size"
+    case ntkVelocity = "ntk_velocity"
+  }
+}
+
+/// `checkpoint:` periodic checkpoints for resuming.
+public struct CheckpointConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  /// Steps between checkpoints (0: none).
+  public var every = 10_000
+  /// Checkpoints kept on disk.
+  public var keep = 2
+}
+
+/// `log:` metrics output.
+public struct LogConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  /// Steps between training-metric rows.
+  public var every = 1_000
+  /// Also write TensorBoard event files.
+  public var tensorboard = true
+}

@@ -1,0 +1,47 @@
+import Environments
+
+/// Returns of a batch of evaluation episodes.
+public struct EvaluationResult: Sendable, Equatable {
+  public var returns: [Double]
+  public var lengths: [Int]
+  /// Total safety cost over the episodes.
+  public var cost: Double
+
+  public var mean: Double { returns.isEmpty ? .nan : returns.reduce(0, +) / Double(returns.count) }
+  /// Population standard deviation (as numpy's default).
+  public var standardDeviation: Double {
+    guard !returns.isEmpty else { return .nan }
+    let m = mean
+    return (returns.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(returns.count)).squareRoot()
+  }
+}
+
+/// Runs whole evaluation episodes on an environment of their own, so evaluation never disturbs
+/// the training environment's state or generator.
+public enum Evaluation {
+  /// Plays `episodes` episodes with the agent's greedy (or exploring) policy. Episodes without a
+  /// time limit are cut at `maxSteps`.
+  public static func run<E: Environment>(
+    _ environment: inout E, agent: some Agent, episodes: Int, explore: Bool = false,
+    maxSteps: Int = 100_000
+  ) -> EvaluationResult {
+    var result = EvaluationResult(returns: [], lengths: [], cost: 0)
+    var observation = [Float](repeating: 0, count: environment.observationSpace.flatCount)
+    for _ in 0..<episodes {
+      observation.withUnsafeMutableBufferPointer { environment.reset(seed: nil, into: $0) }
+      var total = 0.0
+      var length = 0
+      while length < maxSteps {
+        let action = observation.withUnsafeBufferPointer { agent.act($0, explore: explore) }
+        let step = observation.withUnsafeMutableBufferPointer { environment.step(action, into: $0) }
+        total += step.reward
+        result.cost += step.cost
+        length += 1
+        if step.end.isEnd { break }
+      }
+      result.returns.append(total)
+      result.lengths.append(length)
+    }
+    return result
+  }
+}

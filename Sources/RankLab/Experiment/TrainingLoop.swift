@@ -1,0 +1,284 @@
+import Environments
+import Foundation
+
+/// The loop every agent shares, with all of its state in one `Codable` value so that a
+/// checkpoint restores it exactly.
+struct TrainingLoop<E: Environment> {
+  /// Everything that changes as the loop runs (besides the agent and the replay buffer).
+  struct State: Codable {
+    var step = 0
+    var env: E
+    var evalEnv: E
+    var observation: [Float]
+    var episodeReturn = 0.0
+    var episodeLength = 0
+    var episodes = 0
+    var failuresTotal = 0.0
+    /// Returns of episodes finished since the last log row.
+    var finishedReturns: [Double] = []
+    /// Training metrics summed since the last log row, in first-seen key order.
+    var trainKeys: [String] = []
+    var trainSums: [Double] = []
+    var trainUpdates = 0
+    var lastEvalReturn: Double?
+    var lastSrank: Int?
+    var probeRNG: PCG64
+    var behaviourRNG: PCG64
+    var datasetCollected = false
+  }
+
+  /// Where the output files ended at a checkpoint.
+  struct OutputPosition: Codable {
+    var metrics: MetricsWriter.Position
+    var spectraBytes: UInt64
+  }
+
+  let config: ExperimentConfig
+  let agent: QLearningAgent
+  let replay: ReplayBuffer
+  var state: State
+  var probe: RankProbe
+  /// The tangent kernel at the previous rank measurement (for its velocity).
+  var previousKernel: [Float] = []
+  /// Wall-clock time by part of the loop in this process (not checkpointed: it measures this
+  /// machine, not the run).
+  var time = TimeBreakdown()
+  var nextObservation: [Float]
+  private var lastLogTime = Date()
+  private var lastLogStep = 0
+
+  init(
+    config: ExperimentConfig, seed: Int, prototype: E, agent: QLearningAgent, replay: ReplayBuffer
+  ) {
+    self.config = config
+    self.agent = agent
+    self.replay = replay
+    var env = prototype
+    var evalEnv = prototype
+    let s = UInt64(seed)
+    let observation = env.reset(seed: s)
+    var evalSeeds = PCG64(seed: s, stream: [1])
+    _ = evalEnv.reset(seed: evalSeeds.next())
+    state = State(
+      env: env, evalEnv: evalEnv, observation: observation, probeRNG: PCG64(seed: s, stream: [4]),
+      behaviourRNG: PCG64(seed: s, stream: [5]))
+    probe = RankProbe(config: config.rank)
+    nextObservation = observation
+  }
+
+  /// Runs until `until` steps; returns true when the run reached `config.steps`.
+  mutating func run(
+    until: Int, metrics: MetricsWriter, spectra: AppendOnlyFile, progress: ProgressReporter?,
+    checkpoint: (TrainingLoop, Int) throws -> Void
+  ) throws -> Bool {
+    if config.offline.enabled && !state.datasetCollected { collectDataset() }
+    lastLogTime = Date()
+    lastLogStep = state.step
+    let runStart = TimeBreakdown.now
+    defer {
+      time.total += TimeBreakdown.since(runStart)
+      time.replaySample = agent.samplingSeconds
+      time.learner -= agent.samplingSeconds
+    }
+    while state.step < until {
+      state.step += 1
+      let step = state.step
+      if config.offline.enabled {
+        let start = TimeBreakdown.now
+        accumulate(agent.train(replay: replay, gradientSteps: 1))
+        time.learner += TimeBreakdown.since(start)
+      } else {
+        interact()
+        let start = TimeBreakdown.now
+        if let figures = agent.update(replay: replay, step: step) { accumulate(figures) }
+        time.learner += TimeBreakdown.since(start)
+      }
+      var row = MetricsRecord(step: step)
+      if step % config.log.every == 0 { addTrainingFigures(to: &row) }
+      if step % config.eval.every == 0 {
+        evaluate(into: &row, episodes: config.eval.episodes, prefix: "eval/return")
+      }
+      if config.rank.every > 0 && step % config.rank.every == 0 {
+        measureRank(into: &row, spectra: spectra)
+      }
+      if !row.values.isEmpty {
+        metrics.write(row)
+        try metrics.flush()
+      }
+      progress?.update(
+        step: step, evalReturn: state.lastEvalReturn, srank: state.lastSrank.map(Double.init))
+      if config.checkpoint.every > 0 && step % config.checkpoint.every == 0 && step < config.steps {
+        try checkpoint(self, step)
+      }
+    }
+    return state.step >= config.steps
+  }
+
+  /// One environment step with the exploring policy, stored in the replay buffer.
+  private mutating func interact() {
+    let actStart = TimeBreakdown.now
+    let action = state.observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
+    time.acting += TimeBreakdown.since(actStart)
+    let envStart = TimeBreakdown.now
+    let result = nextObservation.withUnsafeMutableBufferPointer { state.env.step(action, into: $0) }
+    time.environment += TimeBreakdown.since(envStart)
+    let insertStart = TimeBreakdown.now
+    state.observation.withUnsafeBufferPointer { o in
+      nextObservation.withUnsafeBufferPointer { n in
+        replay.add(
+          observation: o, action: action, reward: result.reward, cost: result.cost, end: result.end,
+          nextObservation: n)
+      }
+    }
+    time.replayInsert += TimeBreakdown.since(insertStart)
+    state.episodeReturn += result.reward
+    state.episodeLength += 1
+    state.failuresTotal += result.cost
+    if result.end.isEnd {
+      state.finishedReturns.append(state.episodeReturn)
+      state.episodes += 1
+      state.episodeReturn = 0
+      state.episodeLength = 0
+      state.observation.withUnsafeMutableBufferPointer { state.env.reset(seed: nil, into: $0) }
+    } else {
+      swap(&state.observation, &nextObservation)
+    }
+  }
+
+  /// Offline runs: fill the replay buffer once with the behaviour policy's transitions.
+  private mutating func collectDataset() {
+    guard case .discrete(let actions) = state.env.actionSpace else { return }
+    var observation = state.observation
+    var next = observation
+    for _ in 0..<min(config.offline.datasetSteps, replay.capacity) {
+      let action = Action.discrete(state.behaviourRNG.nextInt(below: actions))
+      let result = next.withUnsafeMutableBufferPointer { state.env.step(action, into: $0) }
+      observation.withUnsafeBufferPointer { o in
+        next.withUnsafeBufferPointer { n in
+          replay.add(
+            observation: o, action: action, reward: result.reward, cost: result.cost,
+            end: result.end, nextObservation: n)
+        }
+      }
+      if result.end.isEnd {
+        observation.withUnsafeMutableBufferPointer { state.env.reset(seed: nil, into: $0) }
+      } else {
+        swap(&observation, &next)
+      }
+    }
+    state.datasetCollected = true
+  }
+
+  private mutating func accumulate(_ figures: [(key: String, value: Double)]) {
+    for (key, value) in figures {
+      if let index = state.trainKeys.firstIndex(of: key) {
+        state.trainSums[index] += value
+      } else {
+        state.trainKeys.append(key)
+        state.trainSums.append(value)
+      }
+    }
+    state.trainUpdates += 1
+  }
+
+  private mutating func addTrainingFigures(to row: inout MetricsRecord) {
+    if state.trainUpdates > 0 {
+      for (key, sum) in zip(state.trainKeys, state.trainSums) {
+        row.values.append((key, sum / Double(state.trainUpdates)))
+      }
+    }
+    if !state.finishedReturns.isEmpty {
+      row.values.append(
+        (
+          "train/episode_return",
+          state.finishedReturns.reduce(0, +) / Double(state.finishedReturns.count)
+        ))
+    }
+    if !config.offline.enabled {
+      row.values.append(("train/episodes", Double(state.episodes)))
+      row.values += agent.statusMetrics(step: state.step)
+      row.values.append(("safety/failures_total", state.failuresTotal))
+    }
+    row.values.append(("replay/transitions", Double(replay.count)))
+    row.values.append(("replay/bytes", Double(replay.storedBytes)))
+    let now = Date()
+    let elapsed = now.timeIntervalSince(lastLogTime)
+    if elapsed > 0 {
+      row.values.append(("time/steps_per_s", Double(state.step - lastLogStep) / elapsed))
+    }
+    lastLogTime = now
+    lastLogStep = state.step
+    state.trainKeys = []
+    state.trainSums = []
+    state.trainUpdates = 0
+    state.finishedReturns = []
+  }
+
+  private mutating func evaluate(into row: inout MetricsRecord, episodes: Int, prefix: String) {
+    let result = Evaluation.run(&state.evalEnv, agent: agent, episodes: episodes)
+    row.values.append(("\(prefix)_mean", result.mean))
+    row.values.append(("\(prefix)_std", result.standardDeviation))
+    if result.cost > 0 { row.values.append(("\(prefix)_cost", result.cost / Double(episodes))) }
+    state.lastEvalReturn = result.mean
+  }
+
+  private mutating func measureRank(into row: inout MetricsRecord, spectra: AppendOnlyFile) {
+    probe.drawIfNeeded(from: replay, rng: &state.probeRNG)
+    guard let (rank, values) = probe.measure(agent) else { return }
+    row.values += [
+      ("rank/srank", Double(rank.srank)), ("rank/effective_rank", rank.effectiveRank),
+      ("rank/sigma_max", rank.sigmaMax), ("rank/sigma_min", rank.sigmaMin),
+      ("rank/count_above_threshold", Double(rank.countAboveThreshold)),
+    ]
+    if config.rank.ntkVelocity,
+      let gram = probe.observations.withUnsafeBufferPointer({
+        agent.tangentKernel(of: $0, count: probe.count)
+      })
+    {
+      if !previousKernel.isEmpty {
+        row.values.append(("rank/ntk_velocity", TangentKernel.cosineDistance(gram, previousKernel)))
+      }
+      previousKernel = gram
+    }
+    let list = values.map { "\($0)" }.joined(separator: ",")
+    spectra.append(line: "{\"step\":\(state.step),\"singular_values\":[\(list)]}")
+    state.lastSrank = rank.srank
+  }
+
+  /// The final evaluation and summary.
+  mutating func finish(metrics: MetricsWriter, directory: RunDirectory) throws -> RunSummary {
+    var row = MetricsRecord(step: state.step)
+    let episodes = config.eval.finalEpisodes > 0 ? config.eval.finalEpisodes : config.eval.episodes
+    evaluate(into: &row, episodes: episodes, prefix: "eval/final_return")
+    metrics.write(row)
+    let summary = RunSummary(
+      directory: directory.url, finalReturnMean: row["eval/final_return_mean"],
+      finalReturnStd: row["eval/final_return_std"], finalSrank: state.lastSrank, timeSeconds: time,
+      timeFractions: time.fractions)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    try AtomicFile.write(Array(try encoder.encode(summary)), to: directory.summary)
+    return summary
+  }
+
+  func save(into archive: inout CheckpointArchive, position: OutputPosition) throws {
+    try archive.put("loop/state", json: state)
+    try archive.put("loop/output", json: position)
+    archive.put("loop/probe", array: probe.observations)
+    archive.put("loop/previous_kernel", array: previousKernel)
+    try archive.put("loop/probe_count", json: probe.count)
+    try agent.save(into: &archive)
+    try replay.save(into: &archive)
+  }
+
+  mutating func load(from archive: CheckpointArchive) throws -> OutputPosition {
+    state = try archive.json("loop/state", as: State.self)
+    previousKernel = try archive.array("loop/previous_kernel", of: Float.self)
+    probe.setObservations(
+      try archive.array("loop/probe", of: Float.self),
+      count: try archive.json("loop/probe_count", as: Int.self))
+    try agent.load(from: archive)
+    try replay.load(from: archive)
+    return try archive.json("loop/output", as: OutputPosition.self)
+  }
+}

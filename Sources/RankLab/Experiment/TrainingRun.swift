@@ -1,0 +1,166 @@
+import Environments
+import Foundation
+
+/// One seed of one experiment: builds the environment, agent and replay from the config and runs
+/// the loop every agent shares (act, step, store, update, evaluate, measure rank, log,
+/// checkpoint). A run killed at any moment resumes from its last checkpoint and then writes
+/// exactly the rows an uninterrupted run writes (wall-clock `time/` keys aside).
+public final class TrainingRun {
+  public let config: ExperimentConfig
+  public let variant: String
+  public let seed: Int
+  public let directory: RunDirectory
+  let resolvedYAML: String
+  /// Stops after this step without finishing (tests of interrupted runs).
+  public var stopAfter: Int?
+  public var showProgress = true
+
+  public init(
+    config: ExperimentConfig, variant: String, seed: Int, directory: RunDirectory,
+    resolvedYAML: String
+  ) {
+    self.config = config
+    self.variant = variant
+    self.seed = seed
+    self.directory = directory
+    self.resolvedYAML = resolvedYAML
+  }
+
+  /// Trains from scratch, or from the newest checkpoint with `resume`.
+  @discardableResult
+  public func run(resume: Bool = false) throws -> RunSummary {
+    let environment = try EnvironmentCatalog.make(id: config.env.id, options: config.env.options)
+    return try run(prototype: environment, resume: resume)
+  }
+
+  private func run<E: Environment>(prototype: E, resume: Bool) throws -> RunSummary {
+    guard case .discrete(let actionCount) = prototype.actionSpace else {
+      throw RunError.unsupported(
+        "\(config.env.id) has continuous actions; the value-based agents need a discrete action space (SAC comes with SMERL)"
+      )
+    }
+    let fm = FileManager.default
+    try fm.createDirectory(at: directory.checkpoints, withIntermediateDirectories: true)
+    if !resume { try Data(resolvedYAML.utf8).write(to: directory.config) }
+
+    let observationCount = prototype.observationSpace.flatCount
+    var initRNG = PCG64(seed: UInt64(seed), stream: [2])
+    let agent = QLearningAgent(
+      config: config.agent, observationCount: observationCount, actionCount: actionCount,
+      totalSteps: config.steps, initRNG: &initRNG, rng: PCG64(seed: UInt64(seed), stream: [3]))
+    let replay = ReplayBuffer(
+      capacity: config.replay.capacity, observationCount: observationCount,
+      actionSpace: prototype.actionSpace,
+      returnDiscount: Float(config.agent.gamma))
+    var loop = TrainingLoop(
+      config: config, seed: seed, prototype: prototype, agent: agent, replay: replay)
+
+    var position: TrainingLoop<E>.OutputPosition?
+    if resume {
+      guard let file = directory.checkpointFiles().first else {
+        throw CheckpointError.noCheckpoint(directory.url.path)
+      }
+      let archive = try CheckpointArchive.read(from: file)
+      position = try loop.load(from: archive)
+    }
+    let metrics = try MetricsWriter(
+      directory: directory.url, tensorBoard: config.log.tensorboard, resumeFrom: position?.metrics)
+    let spectra = try AppendOnlyFile(url: directory.spectra, resumeAt: position?.spectraBytes)
+    try writeInfo(status: "running", step: loop.state.step)
+    let progress = ProgressReporter(
+      label: "\(config.name)\(variant.isEmpty ? "" : " \(variant)") seed \(seed)",
+      total: config.steps,
+      startStep: loop.state.step)
+
+    let finished = try loop.run(
+      until: stopAfter.map { min($0, config.steps) } ?? config.steps, metrics: metrics,
+      spectra: spectra,
+      progress: showProgress ? progress : nil
+    ) { current, step in
+      try self.checkpoint(loop: current, step: step, metrics: metrics, spectra: spectra)
+    }
+    guard finished else {
+      try metrics.flush()
+      try spectra.flush()
+      return RunSummary(
+        directory: directory.url, finalReturnMean: nil, finalReturnStd: nil, finalSrank: nil)
+    }
+    let summary = try loop.finish(metrics: metrics, directory: directory)
+    try metrics.flush()
+    try spectra.flush()
+    try writeInfo(status: "finished", step: config.steps)
+    if showProgress {
+      progress.finish(
+        "done: final eval return \(String(format: "%.1f", summary.finalReturnMean ?? .nan))"
+          + (summary.finalSrank.map { ", srank \($0)" } ?? "") + " -> \(directory.url.path)")
+    }
+    return summary
+  }
+
+  private func checkpoint<E: Environment>(
+    loop: TrainingLoop<E>, step: Int, metrics: MetricsWriter, spectra: AppendOnlyFile
+  ) throws {
+    let position = TrainingLoop<E>.OutputPosition(
+      metrics: try metrics.flush(), spectraBytes: try spectra.flush())
+    var archive = CheckpointArchive()
+    try loop.save(into: &archive, position: position)
+    try archive.write(to: directory.checkpoint(step: step))
+    for old in directory.checkpointFiles().dropFirst(config.checkpoint.keep) {
+      try? FileManager.default.removeItem(at: old)
+    }
+    try writeInfo(status: "running", step: step)
+  }
+
+  private func writeInfo(status: String, step: Int) throws {
+    let info = RunInfo(
+      name: config.name, variant: variant.isEmpty ? nil : variant, seed: seed, env: config.env.id,
+      algorithm: config.agent.algorithm.rawValue, status: status, steps: config.steps, step: step)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    try AtomicFile.write(Array(try encoder.encode(info)), to: directory.runInfo)
+  }
+}
+
+/// The figures a finished run reports.
+public struct RunSummary: Codable, Sendable {
+  public var directory: URL
+  public var finalReturnMean: Double?
+  public var finalReturnStd: Double?
+  public var finalSrank: Int?
+  /// Wall-clock seconds by part of the loop, in the process that finished the run.
+  public var timeSeconds: TimeBreakdown?
+  public var timeFractions: [String: Double]?
+
+  public init(
+    directory: URL, finalReturnMean: Double? = nil, finalReturnStd: Double? = nil,
+    finalSrank: Int? = nil,
+    timeSeconds: TimeBreakdown? = nil, timeFractions: [String: Double]? = nil
+  ) {
+    self.directory = directory
+    self.finalReturnMean = finalReturnMean
+    self.finalReturnStd = finalReturnStd
+    self.finalSrank = finalSrank
+    self.timeSeconds = timeSeconds
+    self.timeFractions = timeFractions
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case directory
+    case timeSeconds = "time_seconds"
+    case timeFractions = "time_fractions"
+    case finalReturnMean = "final_return_mean"
+    case finalReturnStd = "final_return_std"
+    case finalSrank = "final_srank"
+  }
+}
+
+/// Why a run cannot start.
+public enum RunError: Error, CustomStringConvertible {
+  case unsupported(String)
+
+  public var description: String {
+    switch self {
+    case .unsupported(let why): return why
+    }
+  }
+}

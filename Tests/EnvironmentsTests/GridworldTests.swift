@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+
+@testable import Environments
+
+@Suite struct GridworldTests {
+  static let mapIDs = [
+    "gridworld/open-room", "gridworld/four-rooms", "gridworld/cliff-walking", "gridworld/lava",
+    "gridworld/two-routes", "gridworld/two-routes-blocked", "gridworld/fu",
+  ]
+
+  @Test(arguments: mapIDs)
+  func shippedMapLoadsWithAReachableGoal(id: String) throws {
+    let env = try #require(try EnvironmentCatalog.make(id: id) as? Gridworld)
+    let goals = env.map.cells.indices.filter { env.map.cells[$0] == .goal }
+    #expect(!goals.isEmpty)
+    #expect(goals.contains { env.map.reachable(blocked: env.blocked).contains($0) })
+  }
+
+  @Test func malformedMapsAreReportedWithLineAndColumn() {
+    let cases: [(String, String)] = [
+      ("time_limit: 10\n#####\n#S.G#\n#..#\n", "m.txt:4:5: row has 4 cells"),
+      ("#####\n#S?G#\n#####\n", "m.txt:2:3: unknown map character '?'"),
+      ("#####\n#..G#\n#####\n", "m.txt:1:1: the map has no start cell 'S'"),
+      ("#####\n#S..#\n#####\n", "m.txt:1:1: the map has no goal cell 'G'"),
+      ("time_limit: soon\n#SG#\n", "m.txt:1:1: 'time_limit' must be a positive integer"),
+      ("colour: red\n#SG#\n", "m.txt:1:1: unknown header key 'colour'"),
+    ]
+    for (text, expected) in cases {
+      #expect {
+        _ = try GridMap.parse(text, file: "m.txt")
+      } throws: { error in
+        "\(error)".hasPrefix(expected)
+      }
+    }
+  }
+
+  func make(_ text: String, observation: GridObservation = .onehot, blocked: Bool = false) throws
+    -> Gridworld
+  {
+    Gridworld(
+      map: try GridMap.parse(text, file: "t.txt"), observation: observation, blocked: blocked)
+  }
+
+  @Test func wallsAndEdgesBlockAndTheGoalTerminates() throws {
+    var env = try make("#####\n#S.G#\n#####\n")
+    _ = env.reset(seed: 0)
+    #expect(env.step(.discrete(0)).step == Step(reward: 0))  // wall above: stays
+    #expect(env.position == env.map.start)
+    _ = env.step(.discrete(1))
+    let (_, last) = env.step(.discrete(1))
+    #expect(last == Step(reward: 1, end: .terminated))
+  }
+
+  @Test func lavaCostsOneAndTerminatesOrRestarts() throws {
+    var env = try make("#####\n#SLG#\n#####\n")
+    _ = env.reset(seed: 0)
+    #expect(env.step(.discrete(1)).step == Step(reward: -1, cost: 1, end: .terminated))
+    var cliff = try make("lava: restart\nlava_reward: -100\n#####\n#SLG#\n#####\n")
+    _ = cliff.reset(seed: 0)
+    #expect(cliff.step(.discrete(1)).step == Step(reward: -100, cost: 1, end: .none))
+    #expect(cliff.position == cliff.map.start)
+  }
+
+  @Test func barriersAreWallsOnlyWhenBlocked() throws {
+    let text = "#####\n#SBG#\n#####\n"
+    var open = try make(text)
+    var blocked = try make(text, blocked: true)
+    _ = open.reset(seed: 0)
+    _ = blocked.reset(seed: 0)
+    _ = open.step(.discrete(1))
+    _ = blocked.step(.discrete(1))
+    #expect(open.position == open.map.start + 1)
+    #expect(blocked.position == blocked.map.start)
+  }
+
+  @Test func timeLimitTruncates() throws {
+    var env = try make("time_limit: 3\n#####\n#S.G#\n#####\n")
+    _ = env.reset(seed: 0)
+    #expect(env.step(.discrete(3)).step.end == .none)
+    #expect(env.step(.discrete(3)).step.end == .none)
+    #expect(env.step(.discrete(3)).step.end == .truncated)
+  }
+
+  @Test func fuGeneratorIsDeterministicAndSolvable() {
+    let a = GridMap.fu(size: 16, seed: 3)
+    let b = GridMap.fu(size: 16, seed: 3)
+    let c = GridMap.fu(size: 16, seed: 4)
+    #expect(a == b)
+    #expect(a.cells != c.cells)
+    #expect(a.cells.filter { $0 == .wall }.count == 51)  // round(0.2 * 256)
+    #expect(a.start == 8 * 16 + 8)
+    let goal = a.cells.firstIndex(of: .goal)!
+    #expect(a.reachable(blocked: false).contains(goal))
+    #expect(a.actionCount == 5 && a.timeLimit == 50 && a.denseReward)
+  }
+
+  @Test func fuDenseRewardFollowsDistance() throws {
+    var env = try #require(
+      try EnvironmentCatalog.make(id: "gridworld/fu", options: .init(actionNoise: 0)) as? Gridworld)
+    _ = env.reset(seed: 0)
+    let (_, step) = env.step(.discrete(4))  // stay at the start: distance ratio 1
+    #expect(step.reward == 0)
+  }
+
+  @Test func actionNoiseReplacesAboutFivePercentOfActions() throws {
+    var env = try #require(
+      try EnvironmentCatalog.make(id: "gridworld/fu", options: .init(size: 16)) as? Gridworld)
+    _ = env.reset(seed: 7)
+    var moved = 0
+    let trials = 20_000
+    for _ in 0..<trials {
+      let before = env.position
+      _ = env.step(.discrete(4))  // "stay": any move comes from noise
+      if env.position != before { moved += 1 }
+      _ = env.reset(seed: nil)
+    }
+    // Noise draws one of 5 actions, 4 of which move (if not into a wall): about 5% * 4/5 = 4%
+    // at most, fewer where walls block. Expect 1%..4.5%.
+    let rate = Double(moved) / Double(trials)
+    #expect(rate > 0.01 && rate < 0.045, "moved \(rate)")
+  }
+
+  @Test(arguments: GridObservation.allCases)
+  func encodingsHaveTheirSizeAndMarkThePosition(encoding: GridObservation) throws {
+    var env = try make("#####\n#S.G#\n#####\n", observation: encoding)
+    let obs = env.reset(seed: 0)
+    #expect(obs.count == env.observationSpace.flatCount)
+    let moved = env.step(.discrete(1)).observation
+    #expect(moved != obs)
+    switch encoding {
+    case .onehot:
+      #expect(obs.count == 15 && obs[6] == 1 && obs.reduce(0, +) == 1)
+    case .rowColOnehot:
+      #expect(obs.count == 8 && obs[1] == 1 && obs[3 + 1] == 1 && obs.reduce(0, +) == 2)
+    case .xy:
+      #expect(obs == [0.5, 0.25])
+    case .image:
+      #expect(obs.count == 60 && obs[45 + 6] == 1 && obs[15 + 8] == 1)
+    case .randomFeatures:
+      #expect(obs.count == 32)
+    }
+  }
+
+  @Test func codableRoundTripKeepsStateAndStream() throws {
+    var env = try #require(
+      try EnvironmentCatalog.make(id: "gridworld/fu", options: .init(observation: .randomFeatures))
+        as? Gridworld)
+    _ = env.reset(seed: 1)
+    for a in [0, 1, 2] { _ = env.step(.discrete(a)) }
+    var copy = try JSONDecoder().decode(Gridworld.self, from: JSONEncoder().encode(env))
+    for a in [3, 1, 1, 2, 0, 4] {
+      #expect(copy.step(.discrete(a)) == env.step(.discrete(a)))
+    }
+  }
+}

@@ -1,0 +1,170 @@
+import Testing
+
+@testable import RankLab
+
+@Suite struct ConfigTests {
+  func load(_ text: String, overrides: [String] = []) throws -> ExperimentConfig {
+    try ConfigLoader.load(ExperimentConfig.self, text: text, file: "c.yaml", overrides: overrides)
+      .config
+  }
+
+  func issues(_ text: String, overrides: [String] = []) -> [String] {
+    do {
+      _ = try ConfigLoader.load(
+        ExperimentConfig.self, text: text, file: "c.yaml", overrides: overrides)
+      return []
+    } catch let error as ConfigError {
+      return error.issues.map(\.description)
+    } catch {
+      return ["unexpected \(error)"]
+    }
+  }
+
+  @Test func emptyConfigIsTheDefaults() throws {
+    #expect(try load("") == ExperimentConfig())
+  }
+
+  @Test func valuesOverrideDefaultsAndTheResolvedYAMLRoundTrips() throws {
+    let text = """
+      name: study
+      steps: 2000
+      env:
+        id: gridworld/fu
+        size: 8
+        observation: rowcol_onehot
+      agent:
+        learning_rate: 0.0005
+        network: {hidden: [64, 64], activation: tanh}
+        target_update: {every: 16, unit: gradient_steps}
+      """
+    let loaded = try ConfigLoader.load(ExperimentConfig.self, text: text, file: "c.yaml")
+    #expect(loaded.config.agent.learningRate == 0.0005)
+    #expect(loaded.config.agent.network.hidden == [64, 64])
+    #expect(loaded.config.agent.targetUpdate.unit == .gradientSteps)
+    #expect(loaded.config.env.size == 8 && loaded.config.env.observation == .rowColOnehot)
+    #expect(loaded.config.agent.gamma == 0.99)  // default kept
+    #expect(loaded.resolvedYAML.contains("max_grad_norm"))
+    #expect(loaded.resolvedYAML.contains("map_file: null"))
+    let reread = try ConfigLoader.load(
+      ExperimentConfig.self, text: loaded.resolvedYAML, file: "r.yaml")
+    #expect(reread.config == loaded.config)
+    #expect(reread.resolvedYAML == loaded.resolvedYAML)
+  }
+
+  @Test func unknownKeysNameLineColumnAndTheClosestKey() {
+    let found = issues(
+      """
+      agent:
+        learning_rat: 0.001
+        gama: 0.9
+      evall: {every: 10}
+      """)
+    #expect(
+      found == [
+        "c.yaml:2:3: unknown key 'learning_rat' under 'agent'; did you mean 'learning_rate'?",
+        "c.yaml:3:3: unknown key 'gama' under 'agent'; did you mean 'gamma'?",
+        "c.yaml:4:1: unknown key 'evall' at the top level; did you mean 'eval'?",
+      ])
+  }
+
+  @Test func wrongTypesChoicesAndRanges() {
+    #expect(
+      issues("agent:\n  batch_size: many\n") == [
+        "c.yaml:2:3: 'agent.batch_size' must be a number, got 'many'"
+      ])
+    #expect(
+      issues("agent:\n  double_q: maybe\n") == [
+        "c.yaml:2:3: 'agent.double_q' must be true or false, got 'maybe'"
+      ])
+    #expect(
+      issues("agent:\n  loss: l1\n") == [
+        "c.yaml:2:3: invalid value 'l1' for 'agent.loss'; expected one of: huber, mse"
+      ])
+    #expect(
+      issues("agent:\n  gamma: 1.5\n  learning_rate: -1\n") == [
+        "c.yaml:3:3: 'agent.learning_rate' must be positive",
+        "c.yaml:2:3: 'agent.gamma' must be within [0, 1]",
+      ])
+    #expect(
+      issues("agent:\n  network: [1]\n") == [
+        "c.yaml:2:3: 'agent.network' must be a mapping of keys to values"
+      ])
+    #expect(
+      issues("env: {id: Cartpole-v1}\n") == [
+        "c.yaml:1:7: 'env.id' is not a known environment (see `ranklab envs`): 'Cartpole-v1'"
+      ])
+    #expect(
+      issues("agent:\n  batch_size: 2.5\n") == ["c.yaml:2:3: 'agent.batch_size' must be an integer"]
+    )
+  }
+
+  @Test func yamlSyntaxErrorsAreLocated() {
+    let found = issues("agent:\n  gamma: [0.9\n")
+    #expect(found.count == 1)
+    #expect(found.first?.hasPrefix("c.yaml:3:") == true, "\(found)")
+  }
+
+  @Test func overridesApplyAndAreValidated() throws {
+    let config = try load(
+      "agent: {learning_rate: 0.1}", overrides: ["agent.learning_rate=1e-3", "seeds=[1, 2]"])
+    #expect(config.agent.learningRate == 1e-3)
+    #expect(config.seeds == [1, 2])
+    #expect(
+      issues("", overrides: ["agent.learnin_rate=1"]) == [
+        "--set agent.learnin_rate=1: unknown key 'learnin_rate' under 'agent'; did you mean 'learning_rate'?"
+      ])
+    #expect(
+      issues("", overrides: ["agent.gamma"]).first?.contains("expected KEY.PATH=VALUE") == true)
+  }
+
+  @Test func sweepsExpandIntoLabelledVariants() throws {
+    let text = """
+      steps: 100
+      sweep:
+        agent.target_update.every: {label: K, values: [1, 4, 16]}
+        agent.regularizer.kind: [none, srank_penalty]
+      """
+    let variants = try ConfigLoader.loadVariants(ExperimentConfig.self, text: text, file: "s.yaml")
+    #expect(
+      variants.map(\.label) == [
+        "K=1,kind=none", "K=1,kind=srank_penalty", "K=4,kind=none", "K=4,kind=srank_penalty",
+        "K=16,kind=none", "K=16,kind=srank_penalty",
+      ])
+    #expect(variants[5].loaded.config.agent.targetUpdate.every == 16)
+    #expect(variants[5].loaded.config.agent.regularizer.kind == .srankPenalty)
+    #expect(!variants[0].loaded.resolvedYAML.contains("sweep"))
+    let bad = "sweep:\n  agent.gama: [0.9]\n"
+    #expect(throws: ConfigError.self) {
+      try ConfigLoader.loadVariants(ExperimentConfig.self, text: bad, file: "s.yaml")
+    }
+  }
+}
+
+@Suite struct SweepGroupTests {
+  @Test func groupedKeysMoveTogether() throws {
+    let text = """
+      sweep:
+        K:
+          agent.target_update.every: [1, 16]
+          steps: [600, 9600]
+      """
+    let variants = try ConfigLoader.loadVariants(ExperimentConfig.self, text: text, file: "g.yaml")
+    #expect(variants.map(\.label) == ["K=1", "K=16"])
+    #expect(variants.map(\.loaded.config.steps) == [600, 9600])
+    #expect(variants.map(\.loaded.config.agent.targetUpdate.every) == [1, 16])
+    let ragged = "sweep:\n  K:\n    steps: [1, 2]\n    seeds: [[0]]\n"
+    #expect(throws: ConfigError.self) {
+      try ConfigLoader.loadVariants(ExperimentConfig.self, text: ragged, file: "g.yaml")
+    }
+  }
+}
+
+@Suite struct SweepOverrideTests {
+  @Test func commandLineOverridesWinOverSweepValues() throws {
+    let text = "sweep:\n  K:\n    agent.target_update.every: [1, 16]\n    steps: [600, 9600]\n"
+    let variants = try ConfigLoader.loadVariants(
+      ExperimentConfig.self, text: text, file: "g.yaml", overrides: ["steps=5"])
+    #expect(variants.map(\.loaded.config.steps) == [5, 5])
+    #expect(variants.map(\.loaded.config.agent.targetUpdate.every) == [1, 16])
+  }
+}

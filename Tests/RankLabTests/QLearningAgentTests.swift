@@ -1,0 +1,134 @@
+import Environments
+import Foundation
+import Testing
+
+@testable import RankLab
+
+/// The targets and extra terms of each update rule, checked against direct computations.
+@Suite struct QLearningAgentTests {
+  static func agent(_ edit: (inout AgentConfig) -> Void) -> (QLearningAgent, ReplayBuffer) {
+    var config = AgentConfig()
+    config.network.hidden = [8, 8]
+    config.batchSize = 6
+    config.gamma = 0.9
+    edit(&config)
+    var initRNG = PCG64(seed: 1)
+    let agent = QLearningAgent(
+      config: config, observationCount: 3, actionCount: 2, totalSteps: 100, initRNG: &initRNG,
+      rng: PCG64(seed: 2))
+    // Perturb the target so online and target networks differ.
+    var noise = PCG64(seed: 3)
+    for i in 0..<agent.target.parameters.count {
+      agent.target.parameters[i] += Float(noise.uniform(-0.3, 0.3))
+    }
+    let replay = ReplayBuffer(
+      capacity: 20, observationCount: 3, actionSpace: .discrete(2), returnDiscount: 0.9)
+    var rng = PCG64(seed: 4)
+    for t in 0..<12 {
+      let o = (0..<3).map { _ in Float(rng.uniform(-1, 1)) }
+      let n = (0..<3).map { _ in Float(rng.uniform(-1, 1)) }
+      o.withUnsafeBufferPointer { ob in
+        n.withUnsafeBufferPointer { nb in
+          replay.add(
+            observation: ob, action: .discrete(t % 2), reward: Double(t) * 0.1, cost: 0,
+            end: t % 5 == 4 ? .terminated : .none, nextObservation: nb)
+        }
+      }
+    }
+    return (agent, replay)
+  }
+
+  static func q(_ net: MLP, _ observation: ArraySlice<Float>) -> [Float] {
+    let work = MLPWorkspace(for: net, capacity: 1)
+    Array(observation).withUnsafeBufferPointer { work.forward(net, input: $0, rows: 1) }
+    return Array(work.output)
+  }
+
+  func sampled(_ agent: QLearningAgent, _ replay: ReplayBuffer) {
+    var rng = PCG64(seed: 5)
+    replay.sample(into: &agent.batch, rng: &rng)
+    agent.computeTargets()
+  }
+
+  @Test func dqnTargetsBootstrapFromTheTargetNetworksMax() {
+    let (agent, replay) = Self.agent { _ in }
+    sampled(agent, replay)
+    let b = agent.batch
+    for i in 0..<b.count {
+      let next = Self.q(agent.target, b.nextObservations[i * 3..<(i + 1) * 3])
+      let expected = b.rewards[i] + 0.9 * (1 - b.terminals[i]) * next.max()!
+      #expect(abs(agent.targets[i] - expected) < 1e-5)
+    }
+  }
+
+  @Test func doubleDQNLetsTheOnlineNetworkChoose() {
+    let (agent, replay) = Self.agent { $0.doubleQ = true }
+    sampled(agent, replay)
+    let b = agent.batch
+    for i in 0..<b.count {
+      let slice = b.nextObservations[i * 3..<(i + 1) * 3]
+      let online = Self.q(agent.online, slice)
+      let choice = online[1] > online[0] ? 1 : 0
+      let expected = b.rewards[i] + 0.9 * (1 - b.terminals[i]) * Self.q(agent.target, slice)[choice]
+      #expect(abs(agent.targets[i] - expected) < 1e-5)
+    }
+  }
+
+  @Test func monteCarloTargetsAreDiscountedReturns() {
+    let (agent, replay) = Self.agent { $0.algorithm = .mc }
+    var rng = PCG64(seed: 5)
+    replay.sample(into: &agent.batch, rng: &rng, requireReturns: true)
+    agent.computeTargets()
+    // Episodes end at t = 4 and 9: returns of t = 0..4 are Σ 0.9^k r.
+    let expected04: Float = (0..<5).reduce(0) { $0 + pow(0.9, Float($1)) * Float($1) * 0.1 }
+    #expect(abs(replay.returns[0] - expected04) < 1e-5)
+    for i in 0..<agent.batch.count { #expect(agent.targets[i] == agent.batch.returns[i]) }
+    #expect(agent.batch.returns.prefix(agent.batch.count).allSatisfy { !$0.isNaN })
+  }
+
+  @Test func advantageLearningSubtractsTheScaledActionGap() {
+    let (plain, replay) = Self.agent { _ in }
+    let (shaped, _) = Self.agent { $0.advantageLearning = 0.5 }
+    sampled(plain, replay)
+    sampled(shaped, replay)
+    let b = plain.batch
+    for i in 0..<b.count {
+      let current = Self.q(plain.target, b.observations[i * 3..<(i + 1) * 3])
+      let gap = current.max()! - current[Int(b.actionIndices[i])]
+      #expect(abs(shaped.targets[i] - (plain.targets[i] - 0.5 * gap)) < 1e-5)
+    }
+  }
+
+  @Test func conservativePenaltyGradientMatchesFiniteDifferences() {
+    let (agent, replay) = Self.agent {
+      $0.algorithm = .cql
+      $0.cqlAlpha = 2
+    }
+    sampled(agent, replay)
+    let n = agent.batch.count
+    agent.batch.observations.withUnsafeBufferPointer {
+      agent.onlineWork.forward(agent.online, input: $0, rows: n)
+    }
+    let q = Array(agent.onlineWork.output)
+    for i in 0..<n { agent.predictions[i] = q[i * 2 + Int(agent.batch.actionIndices[i])] }
+    for i in 0..<agent.outputGradient.count { agent.outputGradient[i] = 0 }
+    _ = agent.addConservativePenalty()
+    func penalty(_ values: [Float]) -> Double {
+      var total = 0.0
+      for i in 0..<n {
+        let row = values[i * 2..<(i + 1) * 2].map(Double.init)
+        let lse = log(row.map { exp($0) }.reduce(0, +))
+        total += lse - row[Int(agent.batch.actionIndices[i])]
+      }
+      return 2 * total / Double(n)
+    }
+    for k in 0..<q.count {
+      var plus = q
+      var minus = q
+      plus[k] += 1e-2
+      minus[k] -= 1e-2
+      let numeric = (penalty(plus) - penalty(minus)) / 2e-2
+      #expect(abs(Double(agent.outputGradient[k]) - numeric) < 1e-3)
+    }
+  }
+}
