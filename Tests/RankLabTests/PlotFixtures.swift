@@ -1,10 +1,11 @@
 import Environments
 import Foundation
+
+@testable import RankLab
+
 #if canImport(FoundationXML)
   import FoundationXML
 #endif
-
-@testable import RankLab
 
 /// Writes synthetic run directories in the fixed run-directory format, shaped like the
 /// under-parameterization study: srank falls faster for larger K, Monte-Carlo and the penalty
@@ -23,7 +24,7 @@ enum PlotFixtures {
     every: Int = 500, decay: Double = 1, status: String = "finished", width: Int = 16
   ) throws {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    let info = RunInfo(
+    let info = RunIdentity(
       name: name, variant: variant, seed: seed, env: "gridworld/fu", algorithm: "fqi",
       status: status, steps: steps)
     let encoder = JSONEncoder()

@@ -44,15 +44,15 @@ public enum RunReader {
 
   /// `run.json` when readable; otherwise the seed from the directory name and the parent
   /// directory as the run's name, so hand-made directories still group by their parent.
-  public static func info(of directory: URL) -> RunInfo {
+  public static func info(of directory: URL) -> RunIdentity {
     let url = directory.appendingPathComponent("run.json")
     if let data = try? Data(contentsOf: url),
-      let info = try? JSONDecoder().decode(RunInfo.self, from: data)
+      let info = try? JSONDecoder().decode(RunIdentity.self, from: data)
     {
       return info
     }
     let parent = directory.deletingLastPathComponent()
-    return RunInfo(name: parent.lastPathComponent, seed: Int(directory.lastPathComponent) ?? 0)
+    return RunIdentity(name: parent.lastPathComponent, seed: Int(directory.lastPathComponent) ?? 0)
   }
 
   /// Parses `metrics.jsonl` text. A last line without its newline that does not parse is a

@@ -1,8 +1,8 @@
 import Foundation
 
-/// What `run.json` says about one seed's run; fields absent from the file fall back to the
-/// directory layout.
-public struct RunInfo: Codable, Equatable, Sendable {
+/// What `run.json` says about one seed's run, read leniently so plots work on any run's files;
+/// when the file is absent or unreadable, the directory layout stands in.
+public struct RunIdentity: Codable, Equatable, Sendable {
   public var name: String
   public var variant: String?
   public var seed: Int
@@ -50,12 +50,12 @@ public struct SpectrumRow: Equatable, Sendable {
 /// One seed's run directory, read: its identity, metric rows and the keys it ever logged.
 public struct RunRecord: Sendable {
   public var directory: URL
-  public var info: RunInfo
+  public var info: RunIdentity
   public var rows: [MetricsRow]
   /// Every key seen, including those whose values were all `null`.
   public var keys: Set<String>
 
-  public init(directory: URL, info: RunInfo, rows: [MetricsRow], keys: Set<String>) {
+  public init(directory: URL, info: RunIdentity, rows: [MetricsRow], keys: Set<String>) {
     self.directory = directory
     self.info = info
     self.rows = rows
