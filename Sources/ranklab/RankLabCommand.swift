@@ -17,6 +17,9 @@ struct RankLabCommand: ParsableCommand {
       CheckReferenceCommand.self,
       RunCommand.self,
       BenchCommand.self,
+      PlotCommand.self,
+      ReportCommand.self,
+      MetricsCommand.self,
     ]
   )
 }

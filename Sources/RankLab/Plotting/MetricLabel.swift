@@ -1,0 +1,31 @@
+/// Human titles and units of the metric keys every algorithm logs; unknown keys show as is.
+public enum MetricLabel {
+  static let known: [String: (title: String, unit: String)] = [
+    "step": ("Environment steps", "steps"),
+    "train/loss": ("Training loss", "loss"),
+    "train/q_mean": ("Mean Q-value", "Q"),
+    "train/grad_norm": ("Gradient norm", "‖g‖"),
+    "eval/return_mean": ("Evaluation return", "return per episode"),
+    "eval/return_std": ("Evaluation return std", "return"),
+    "rank/srank": ("Feature rank srank(δ = 0.01)", "singular directions"),
+    "rank/effective_rank": ("Effective rank exp(H(σ/Σσ))", "rank"),
+    "rank/sigma_max": ("Largest singular value σ_max", "σ"),
+    "rank/sigma_min": ("Smallest singular value σ_min", "σ"),
+    "rank/count_above_threshold": ("Singular values above threshold", "count"),
+    "rank/ntk_velocity": ("NTK velocity", "cosine distance per measurement"),
+    "replay/bytes": ("Replay memory", "bytes"),
+    "replay/transitions": ("Replay size", "transitions"),
+    "replay/compression_ratio": ("Replay compression ratio", "raw / compressed"),
+    "safety/failures_total": ("Cumulative failures", "failures"),
+    "time/steps_per_s": ("Throughput", "steps / s"),
+  ]
+
+  /// The panel title of `key`.
+  public static func title(_ key: String) -> String { known[key]?.title ?? key }
+
+  /// The axis label of `key`: its unit, with the key itself so the raw name stays findable.
+  public static func axis(_ key: String) -> String {
+    guard let entry = known[key] else { return key }
+    return key == "step" ? "environment steps" : "\(entry.unit)  (\(key))"
+  }
+}

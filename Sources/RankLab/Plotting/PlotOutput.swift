@@ -1,0 +1,20 @@
+import Foundation
+
+/// Writes a chart in the format its file name asks for: .svg, .html (interactive) or .png.
+public enum PlotOutput {
+  public static func write(_ chart: some SVGChart, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    switch url.pathExtension.lowercased() {
+    case "html", "htm":
+      var page = HTMLPage(title: chart.title)
+      page.add(chart, id: "chart0")
+      try page.html.write(to: url, atomically: true, encoding: .utf8)
+    case "png":
+      try PNGConverter.convert(
+        svg: chart.svg(id: "chart0"), width: Int(chart.width),
+        height: Int(chart.height.rounded(.up)), to: url)
+    default:
+      try chart.svg(id: "chart0").write(to: url, atomically: true, encoding: .utf8)
+    }
+  }
+}

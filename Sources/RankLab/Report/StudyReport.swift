@@ -1,0 +1,143 @@
+import Foundation
+
+/// One self-contained HTML page for a study: what was run, the final figures across seeds,
+/// the curves (return, feature rank, spectrum, loss, replay, safety), configs and replays.
+public struct StudyReport {
+  public var groups: [RunGroup]
+  public var band: BandKind
+  /// Where the page will be written, so links to replays can be relative.
+  public var outputDirectory: URL
+
+  public init(groups: [RunGroup], band: BandKind = .std, outputDirectory: URL) {
+    self.groups = groups
+    self.band = band
+    self.outputDirectory = outputDirectory
+  }
+
+  /// Figures drawn when their metrics were logged: (heading, metrics, log y, caption).
+  static let figures: [(String, [String], Bool, String?)] = [
+    ("Return", ["eval/return_mean"], false, nil),
+    ("Feature rank", ["rank/srank", "rank/effective_rank"], false, nil),
+    ("Loss", ["train/loss"], true, nil),
+    ("Singular values", ["rank/sigma_max"], true, nil),
+    ("Kernel velocity", ["rank/ntk_velocity"], false, nil),
+    ("Replay compression", ["replay/compression_ratio"], false, nil),
+    ("Safety", ["safety/failures_total"], false, "Failures counted during training, cumulative."),
+  ]
+
+  public func html() throws -> String {
+    let names = groups.map(\.name).reduce(into: [String]()) {
+      if !$0.contains($1) { $0.append($1) }
+    }
+    let title = "ranklab report: " + names.joined(separator: ", ")
+    var page = HTMLPage(title: title)
+    page.sections.append("<h1>\(SVGMarkup.escape(title))</h1>\n<p class=\"meta\">\(meta)</p>\n")
+    page.sections.append(
+      "<h2>Final figures</h2>\n<p class=\"note\">Last logged value of each seed, mean ± "
+        + "standard deviation across seeds.</p>\n" + FinalFigures(groups).html)
+    let keys = Set(RunGroup.availableKeys(groups))
+    var chartIndex = 0
+    for (heading, metrics, logY, caption) in Self.figures {
+      let present = metrics.filter { keys.contains($0) }
+      guard !present.isEmpty else { continue }
+      let positive = groups.allSatisfy { group in
+        group.runs.allSatisfy { run in
+          present.allSatisfy { m in run.points(m).allSatisfy { $0.y > 0 } }
+        }
+      }
+      let chart = try LineChart.curves(
+        groups, options: CurveOptions(metrics: present, band: band, logY: logY && positive),
+        title: "")
+      page.sections.append("<h2>\(SVGMarkup.escape(heading))</h2>\n")
+      page.add(chart, id: "chart\(chartIndex)", caption: caption ?? defaultCaption(heading))
+      chartIndex += 1
+      if heading == "Feature rank", let spectrum = try? SpectrumChart.make(groups, title: "") {
+        page.sections.append("<h2>Singular-value spectrum</h2>\n")
+        page.add(
+          spectrum, id: "chart\(chartIndex)",
+          caption: "Each column is one rank measurement; rows are singular values in "
+            + "descending order. Collapse shows as the dark region rising towards index 1.")
+        chartIndex += 1
+      }
+    }
+    page.sections.append(configSection)
+    page.sections.append(replaySection)
+    return page.html
+  }
+
+  private var meta: String {
+    let runs = groups.flatMap(\.runs)
+    let envs = Set(runs.compactMap(\.info.env)).sorted().joined(separator: ", ")
+    let algorithms = Set(runs.compactMap(\.info.algorithm)).sorted().joined(separator: ", ")
+    let running = runs.filter { $0.info.status == "running" }.count
+    var parts = [
+      "\(groups.count) configuration\(groups.count == 1 ? "" : "s")", "\(runs.count) runs",
+    ]
+    if !envs.isEmpty { parts.append("environment " + envs) }
+    if !algorithms.isEmpty { parts.append("algorithm " + algorithms) }
+    if running > 0 { parts.append("\(running) still running (plotted up to their last line)") }
+    parts.append("ranklab \(RankLabVersion.string)")
+    return SVGMarkup.escape(parts.joined(separator: " · "))
+  }
+
+  private func defaultCaption(_ heading: String) -> String? {
+    guard heading == "Feature rank" else { return nil }
+    let sweepsK = groups.contains { $0.variant?.hasPrefix("K=") == true }
+    let text =
+      "srank(δ = 0.01): the fewest singular values of the penultimate-layer features that "
+      + "hold 99% of their sum, on a fixed probe batch."
+    return sweepsK
+      ? text + " Kumar et al. (2020): with more gradient steps K per target update srank falls "
+        + "further; Monte-Carlo regression (no bootstrapping) and the srank penalty hold it up."
+      : text
+  }
+
+  private var configSection: String {
+    var out = "<h2>Resolved configuration</h2>\n"
+    for group in groups {
+      guard let run = group.runs.first,
+        let text = try? String(
+          contentsOf: run.directory.appendingPathComponent("config.yaml"), encoding: .utf8)
+      else { continue }
+      out += "<details><summary>\(SVGMarkup.escape(group.fullLabel))</summary>\n"
+      out += "<p class=\"note\">\(SVGMarkup.escape(run.directory.path))/config.yaml</p>\n"
+      out += "<pre>\(SVGMarkup.escape(text))</pre></details>\n"
+    }
+    return out
+  }
+
+  /// Recorded episodes: files under each run's `replays/` folder, linked relative to the page.
+  private var replaySection: String {
+    var links: [String] = []
+    let fm = FileManager.default
+    for group in groups {
+      for run in group.runs {
+        let folder = run.directory.appendingPathComponent("replays")
+        let files = ((try? fm.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+        for file in files {
+          let path = folder.appendingPathComponent(file).path
+          let href = relativePath(path)
+          links.append(
+            "<li><a href=\"\(SVGMarkup.escape(href))\">\(SVGMarkup.escape(group.label)) seed "
+              + "\(run.info.seed): \(SVGMarkup.escape(file))</a></li>")
+        }
+      }
+    }
+    var out = "<h2>Recorded replays</h2>\n"
+    if links.isEmpty {
+      return out
+        + "<p class=\"note\">No recorded episodes (nothing under &lt;run&gt;/replays/).</p>\n"
+    }
+    out += "<ul>\n" + links.joined(separator: "\n") + "\n</ul>\n"
+    return out
+  }
+
+  private func relativePath(_ path: String) -> String {
+    let base = outputDirectory.standardizedFileURL.pathComponents
+    let target = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+    var common = 0
+    while common < min(base.count, target.count), base[common] == target[common] { common += 1 }
+    let up = Array(repeating: "..", count: base.count - common)
+    return (up + target[common...]).joined(separator: "/")
+  }
+}

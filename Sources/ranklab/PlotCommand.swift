@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import RankLab
+
+extension BandKind: ExpressibleByArgument {}
+extension Alignment: ExpressibleByArgument {}
+extension SpectrumChart.Style: ExpressibleByArgument {}
+
+/// `ranklab plot`: curves of one or many runs (default), or `plot spectrum`.
+struct PlotCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "plot",
+    abstract: "Plot metrics of runs (mean over seeds with a band) as SVG, HTML or PNG.",
+    subcommands: [PlotCurvesCommand.self, PlotSpectrumCommand.self],
+    defaultSubcommand: PlotCurvesCommand.self)
+}
+
+/// `ranklab plot [curves] runs/A runs/B --metric rank/srank --out plot.html`.
+struct PlotCurvesCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "curves",
+    abstract: "One panel per metric, one line per run or swept value, seeds averaged.",
+    discussion: """
+      Each path may be a seed directory, a sweep variant or a whole study: every directory
+      holding a metrics.jsonl below it is read, and seeds are grouped by the name and variant
+      in their run.json. Seeds logged at different steps are compared on the union of their
+      steps, each seed interpolated inside its own range only (--align common: only the steps
+      every seed logged). A run still writing its last line is plotted without that line.
+      """)
+
+  @Argument(help: "Run, variant or study directories; each is one group or a set of groups.")
+  var paths: [String]
+
+  @Option(name: .customLong("metric"), help: "Metric to plot (repeat for several panels).")
+  var metrics: [String] = []
+
+  @Option(help: "The x axis: step or another logged key.")
+  var x = "step"
+
+  @Option(help: "Band around the mean: std, ci (95% bootstrap) or none.")
+  var band: BandKind = .std
+
+  @Option(help: "Seeds at different steps: union (interpolated) or common.")
+  var align: Alignment = .union
+
+  @Option(help: "EMA smoothing weight in [0, 1), as TensorBoard's slider.")
+  var smooth = 0.0
+
+  @Flag(help: "Logarithmic y axis.")
+  var logY = false
+
+  @Flag(help: "Logarithmic x axis.")
+  var logX = false
+
+  @Option(help: "Bootstrap resamples for --band ci.")
+  var resamples = 1000
+
+  @Option(help: "Seed of the bootstrap's PCG64 generator.")
+  var bootstrapSeed: UInt64 = 0
+
+  @Option(help: "Chart title (default: the run names).")
+  var title: String?
+
+  @Option(help: "Output file: .svg, .html (interactive, offline) or .png.")
+  var out = "plot.svg"
+
+  func validate() throws {
+    guard smooth >= 0, smooth < 1 else { throw ValidationError("--smooth must be in [0, 1)") }
+    guard resamples > 0 else { throw ValidationError("--resamples must be positive") }
+  }
+
+  func run() throws {
+    let groups = try RunGroup.load(paths: paths)
+    let options = CurveOptions(
+      metrics: metrics.isEmpty ? CurveOptions.defaultMetrics(groups) : metrics, x: x,
+      band: band, alignment: align, smoothing: smooth, logX: logX, logY: logY,
+      bootstrap: BootstrapOptions(resamples: resamples, seed: bootstrapSeed))
+    let chart = try LineChart.curves(groups, options: options, title: title)
+    try PlotOutput.write(chart, to: out)
+    let seeds = groups.map(\.runs.count).reduce(0, +)
+    print(
+      "wrote \(out): \(options.metrics.joined(separator: ", ")); \(groups.count) group(s), \(seeds) seed(s)"
+    )
+  }
+}
+
+/// `ranklab plot spectrum runs/A`: the singular-value spectrum over training.
+struct PlotSpectrumCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "spectrum",
+    abstract: "The singular-value spectrum of the features over training (from spectra.jsonl).")
+
+  @Argument(help: "Run, variant or study directories.")
+  var paths: [String]
+
+  @Option(help: "heatmap (log10 σ_i/σ_1 by step and index, srank on top) or curves.")
+  var style: SpectrumChart.Style = .heatmap
+
+  @Option(help: "Chart title.")
+  var title: String?
+
+  @Option(help: "Output file: .svg, .html or .png.")
+  var out = "spectrum.svg"
+
+  func run() throws {
+    let groups = try RunGroup.load(paths: paths)
+    let chart = try SpectrumChart.make(
+      groups, style: style, title: title, path: paths.joined(separator: ", "))
+    try PlotOutput.write(chart, to: out)
+    print("wrote \(out): spectrum of \(chart.panels.count) group(s)")
+  }
+}
