@@ -16,6 +16,7 @@ struct RankLabCommand: ParsableCommand {
       EnvsCommand.self,
       CheckReferenceCommand.self,
       RunCommand.self,
+      ReplayCommand.self,
       BenchCommand.self,
       PlotCommand.self,
       ReportCommand.self,

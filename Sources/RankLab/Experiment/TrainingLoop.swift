@@ -98,10 +98,14 @@ struct TrainingLoop<E: Environment> {
       var row = MetricsRecord(step: step)
       if step % config.log.every == 0 { addTrainingFigures(to: &row) }
       if step % config.eval.every == 0 {
+        let start = TimeBreakdown.now
         try evaluate(into: &row, episodes: config.eval.episodes, prefix: "eval/return")
+        time.evaluation += TimeBreakdown.since(start)
       }
       if config.rank.every > 0 && step % config.rank.every == 0 {
+        let start = TimeBreakdown.now
         measureRank(into: &row, spectra: spectra)
+        time.rank += TimeBreakdown.since(start)
       }
       if !row.values.isEmpty {
         metrics.write(row)
