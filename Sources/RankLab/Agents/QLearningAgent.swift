@@ -181,11 +181,12 @@ public final class QLearningAgent: Agent {
     if config.algorithm == .cql { metrics.cqlGap = addConservativePenalty() }
 
     let hasFeatureGradient = applyRegularizer(&metrics)
-    online.zeroGradients()
+    // The first backward pass overwrites the gradient buffer; DR3's second one adds to it.
     outputGradient.withUnsafeBufferPointer { g in
       featureGradient.withUnsafeBufferPointer { f in
         onlineWork.backward(
-          online, outputGradient: g, featureGradient: hasFeatureGradient ? f : nil)
+          online, outputGradient: g, featureGradient: hasFeatureGradient ? f : nil,
+          accumulate: false)
       }
     }
     if config.regularizer.kind == .dr3 {

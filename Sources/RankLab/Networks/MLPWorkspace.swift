@@ -125,11 +125,13 @@ public final class MLPWorkspace {
 
   /// Backpropagates `outputGradient` (rows × outputs, the loss gradient with respect to the
   /// outputs of the last forward pass), plus an optional `featureGradient` added at the last
-  /// hidden layer (rank penalty, DR3), accumulating into `network.gradients`. With
-  /// `inputGradient`, `delta(layer: 0)` receives the gradient with respect to the input.
+  /// hidden layer (rank penalty, DR3), accumulating into `network.gradients` (or, with
+  /// `accumulate: false`, overwriting them: no separate zeroing pass). With `inputGradient`,
+  /// `delta(layer: 0)` receives the gradient with respect to the input.
   public func backward(
     _ network: MLP, outputGradient: UnsafeBufferPointer<Float>,
-    featureGradient: UnsafeBufferPointer<Float>? = nil, inputGradient: Bool = false
+    featureGradient: UnsafeBufferPointer<Float>? = nil, inputGradient: Bool = false,
+    accumulate: Bool = true
   ) {
     let rows = count
     let top = delta(layer: layerCount)
@@ -144,8 +146,9 @@ public final class MLPWorkspace {
           let w = network.weightOffsets[l - 1]
           let b = network.biasOffsets[l - 1]
           BLAS.gemm(
-            true, false, m: fanOut, n: fanIn, k: rows, d, lda: fanOut, a, ldb: fanIn, beta: 1,
-            grads + w, ldc: fanIn)
+            true, false, m: fanOut, n: fanIn, k: rows, d, lda: fanOut, a, ldb: fanIn,
+            beta: accumulate ? 1 : 0, grads + w, ldc: fanIn)
+          if !accumulate { (grads + b).update(repeating: 0, count: fanOut) }
           ranklab_column_sums_add(grads + b, d, rows, fanOut)
           guard l > 1 || inputGradient else { continue }
           let below = storage + deltaOffsets[l - 1]
