@@ -24,8 +24,10 @@ demo: release
 	.build/release/ranklab check-reference Tests/EnvironmentsTests/Fixtures/gymnasium/*.json | tail -n 1
 	.build/release/ranklab run Configs/dqn-gridworld.yaml --force
 	@echo
-	@echo "Outputs: runs/dqn-gridworld/0/ (metrics.jsonl, spectra.jsonl, config.yaml, TensorBoard events)"
-	@echo "Next:    ranklab run Configs/dqn-cartpole.yaml    |   tensorboard --logdir runs"
+	@echo "Outputs: runs/dqn-gridworld/0/ (metrics.jsonl, spectra.jsonl, config.yaml, TensorBoard events, replays/)"
+	@echo "Next:    .build/release/ranklab replay runs/dqn-gridworld/0/replays/final-00.rlep"
+	@echo "         .build/release/ranklab report runs/dqn-gridworld"
+	@echo "         .build/release/ranklab run Configs/dqn-cartpole.yaml"
 
 test: deps
 	$(SWIFT) test

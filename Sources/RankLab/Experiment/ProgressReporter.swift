@@ -8,7 +8,8 @@ public final class ProgressReporter {
   private let isTerminal: Bool
   private let plainInterval: TimeInterval
   private let start = Date()
-  private var lastPrint = Date.distantPast
+  /// The first line comes after one interval, when the rate means something.
+  private var lastPrint = Date()
   private var stepsAtStart: Int
   private var lastLineLength = 0
 
