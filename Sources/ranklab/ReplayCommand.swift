@@ -24,7 +24,8 @@ func readEpisode(_ path: String) throws -> Episode {
   do {
     return try EpisodeReader.read(from: URL(fileURLWithPath: path))
   } catch {
-    throw CommandFailure("\(path): \(error)")
+    // Episode errors already name the file, the byte offset and the frame.
+    throw CommandFailure(error is EpisodeFileError ? "\(error)" : "\(path): \(error)")
   }
 }
 

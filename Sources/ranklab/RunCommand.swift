@@ -59,7 +59,8 @@ struct RunCommand: ParsableCommand {
       throw ValidationError("give a config file (e.g. Configs/dqn-cartpole.yaml), or --resume DIR")
     }
     guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
-      throw ValidationError("cannot read config file '\(config)'")
+      throw CommandFailure(
+        "cannot read config file '\(config)': no such file, or not readable UTF-8")
     }
     var extra = overrides
     if let seed { extra.append("seeds=[\(seed)]") }

@@ -26,6 +26,7 @@ public enum MetricLabel {
   /// The axis label of `key`: its unit, with the key itself so the raw name stays findable.
   public static func axis(_ key: String) -> String {
     guard let entry = known[key] else { return key }
-    return key == "step" ? "steps (environment; gradient steps if offline)" : "\(entry.unit)  (\(key))"
+    return key == "step"
+      ? "steps (environment; gradient steps if offline)" : "\(entry.unit)  (\(key))"
   }
 }

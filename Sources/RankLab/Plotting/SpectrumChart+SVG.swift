@@ -98,7 +98,8 @@ extension SpectrumChart: SVGChart {
         xs.label(tick), x: xs.pixel(tick), y: top + h + 16, className: "tick", anchor: "middle")
     }
     out += SVGMarkup.text(
-      "steps (environment; gradient steps if offline)", x: left + panelWidth / 2, y: top + h + 34, className: "axis",
+      "steps (environment; gradient steps if offline)", x: left + panelWidth / 2, y: top + h + 34,
+      className: "axis",
       anchor: "middle")
     let ys = AxisScale(
       covering: [0.5, Double(count) + 0.5], isLog: false, pixels: (top, top + h), tight: true)
