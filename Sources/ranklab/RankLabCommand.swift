@@ -17,6 +17,7 @@ struct RankLabCommand: ParsableCommand {
       CheckReferenceCommand.self,
       RunCommand.self,
       ReplayCommand.self,
+      DatasetCommand.self,
       BenchCommand.self,
       PlotCommand.self,
       ReportCommand.self,

@@ -284,11 +284,13 @@ public struct OfflineConfig: Codable, Equatable, Sendable {
   public var enabled = false
   /// The policy that collects the dataset.
   public var behaviour = Behaviour.random
-  /// Transitions collected into the dataset before training.
+  /// Transitions collected into the dataset before training (when no `dataset` file is given).
   public var datasetSteps = 50_000
+  /// A dataset written by `ranklab dataset collect` to train from instead of collecting one.
+  public var dataset: String? = nil
 
   enum CodingKeys: String, CodingKey {
-    case enabled, behaviour
+    case enabled, behaviour, dataset
     case datasetSteps = "dataset_steps"
   }
 }

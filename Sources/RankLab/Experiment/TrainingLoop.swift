@@ -73,7 +73,10 @@ struct TrainingLoop<E: Environment> {
     until: Int, metrics: MetricsWriter, spectra: AppendOnlyFile, progress: ProgressReporter?,
     checkpoint: (TrainingLoop, Int) throws -> Void
   ) throws -> Bool {
-    if config.offline.enabled && !state.datasetCollected { collectDataset() }
+    // A dataset loaded from a file (offline.dataset) is already in the buffer.
+    if config.offline.enabled && config.offline.dataset == nil && !state.datasetCollected {
+      collectDataset()
+    }
     lastLogTime = Date()
     lastLogStep = state.step
     let runStart = TimeBreakdown.now
@@ -153,25 +156,9 @@ struct TrainingLoop<E: Environment> {
 
   /// Offline runs: fill the replay buffer once with the behaviour policy's transitions.
   private mutating func collectDataset() {
-    guard case .discrete(let actions) = state.env.actionSpace else { return }
-    var observation = state.observation
-    var next = observation
-    for _ in 0..<min(config.offline.datasetSteps, replay.capacity) {
-      let action = Action.discrete(state.behaviourRNG.nextInt(below: actions))
-      let result = next.withUnsafeMutableBufferPointer { state.env.step(action, into: $0) }
-      observation.withUnsafeBufferPointer { o in
-        next.withUnsafeBufferPointer { n in
-          replay.add(
-            observation: o, action: action, reward: result.reward, cost: result.cost,
-            end: result.end, nextObservation: n)
-        }
-      }
-      if result.end.isEnd {
-        observation.withUnsafeMutableBufferPointer { state.env.reset(seed: nil, into: $0) }
-      } else {
-        swap(&observation, &next)
-      }
-    }
+    OfflineDataset.collect(
+      into: replay, env: &state.env, observation: state.observation, rng: &state.behaviourRNG,
+      steps: config.offline.datasetSteps)
     state.datasetCollected = true
   }
 

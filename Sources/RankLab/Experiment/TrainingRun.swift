@@ -48,10 +48,7 @@ public final class TrainingRun {
     let agent = QLearningAgent(
       config: config.agent, observationCount: observationCount, actionCount: actionCount,
       totalSteps: config.steps, initRNG: &initRNG, rng: PCG64(seed: UInt64(seed), stream: [3]))
-    let replay = ReplayBuffer(
-      capacity: config.replay.capacity, observationCount: observationCount,
-      actionSpace: prototype.actionSpace,
-      returnDiscount: Float(config.agent.gamma))
+    let replay = try makeReplay(prototype: prototype)
     var loop = TrainingLoop(
       config: config, seed: seed, prototype: prototype, agent: agent, replay: replay)
 
@@ -109,6 +106,24 @@ public final class TrainingRun {
       try? FileManager.default.removeItem(at: old)
     }
     try writeInfo(status: "running", step: step)
+  }
+
+  /// An empty buffer, or for `offline.dataset` the saved dataset (checked against the env).
+  private func makeReplay<E: Environment>(prototype: E) throws -> ReplayBuffer {
+    guard config.offline.enabled, let path = config.offline.dataset else {
+      return ReplayBuffer(
+        capacity: config.replay.capacity, observationCount: prototype.observationSpace.flatCount,
+        actionSpace: prototype.actionSpace, returnDiscount: Float(config.agent.gamma))
+    }
+    let (replay, info) = try OfflineDataset.load(from: URL(fileURLWithPath: path))
+    guard info.observationCount == prototype.observationSpace.flatCount,
+      info.actionSpace == prototype.actionSpace
+    else {
+      throw RunError.unsupported(
+        "\(path): the dataset was collected on \(info.environment) (\(info.observationCount) observation floats, \(info.actionSpace.summary) actions); this run's environment has \(prototype.observationSpace.flatCount) and \(prototype.actionSpace.summary)"
+      )
+    }
+    return replay
   }
 
   private func writeInfo(status: String, step: Int) throws {

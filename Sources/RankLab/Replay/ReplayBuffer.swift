@@ -24,6 +24,8 @@ public final class ReplayBuffer {
   var rewards: [Float]
   var costs: [Float]
   var terminals: [Float]
+  /// How each transition's step ended (`EpisodeEnd` raw values), for episode boundaries.
+  var ends: [UInt8]
   var returns: [Float]
 
   public init(
@@ -48,6 +50,7 @@ public final class ReplayBuffer {
     rewards = [Float](repeating: 0, count: capacity)
     costs = rewards
     terminals = rewards
+    ends = [UInt8](repeating: 0, count: capacity)
     returns = [Float](repeating: .nan, count: capacity)
   }
 
@@ -77,6 +80,7 @@ public final class ReplayBuffer {
     rewards[slot] = Float(reward)
     costs[slot] = Float(cost)
     terminals[slot] = end == .terminated ? 1 : 0
+    ends[slot] = end.rawValue
     returns[slot] = .nan
     head = (head + 1) % capacity
     count = min(count + 1, capacity)

@@ -1,0 +1,99 @@
+import Environments
+import Foundation
+
+/// A fixed dataset of transitions for offline training (FQI, CQL): a replay buffer's columns in
+/// a checkpoint archive, with a description of where they came from.
+public enum OfflineDataset {
+  /// What a dataset file says about itself.
+  public struct Info: Codable, Sendable, Equatable {
+    public var environment: String
+    public var behaviour: String
+    public var seed: Int
+    public var transitions: Int
+    public var capacity: Int
+    public var observationCount: Int
+    public var actionSpace: Space
+    public var returnDiscount: Float
+  }
+
+  /// Fills `replay` with `steps` transitions of uniformly random actions, continuing `env`'s
+  /// episodes (reset with its own generator when one ends).
+  public static func collect<E: Environment>(
+    into replay: ReplayBuffer, env: inout E, observation start: [Float], rng: inout PCG64,
+    steps: Int
+  ) {
+    var observation = start
+    var next = start
+    for _ in 0..<min(steps, replay.capacity) {
+      let action = randomAction(env.actionSpace, &rng)
+      let result = next.withUnsafeMutableBufferPointer { env.step(action, into: $0) }
+      observation.withUnsafeBufferPointer { o in
+        next.withUnsafeBufferPointer { n in
+          replay.add(
+            observation: o, action: action, reward: result.reward, cost: result.cost,
+            end: result.end, nextObservation: n)
+        }
+      }
+      if result.end.isEnd {
+        observation.withUnsafeMutableBufferPointer { env.reset(seed: nil, into: $0) }
+      } else {
+        swap(&observation, &next)
+      }
+    }
+  }
+
+  static func randomAction(_ space: Space, _ rng: inout PCG64) -> Action {
+    switch space {
+    case .discrete(let n): return .discrete(rng.nextInt(below: n))
+    case .box(let low, let high):
+      return .continuous(zip(low, high).map { Float(rng.uniform(Double($0), Double($1))) })
+    }
+  }
+
+  /// Writes the dataset atomically.
+  public static func save(_ replay: ReplayBuffer, info: Info, to url: URL) throws {
+    var archive = CheckpointArchive()
+    try archive.put("dataset/info", json: info)
+    try replay.save(into: &archive)
+    try archive.write(to: url)
+  }
+
+  /// Reads a dataset; damage is reported with the file and byte offset.
+  public static func load(from url: URL) throws -> (ReplayBuffer, Info) {
+    let archive = try CheckpointArchive.read(from: url)
+    let info = try archive.json("dataset/info", as: Info.self)
+    let replay = ReplayBuffer(
+      capacity: info.capacity, observationCount: info.observationCount,
+      actionSpace: info.actionSpace,
+      returnDiscount: info.returnDiscount)
+    try replay.load(from: archive)
+    return (replay, info)
+  }
+}
+
+extension OfflineDataset {
+  /// Collects the dataset an offline run with this config and seed would collect itself
+  /// (same environment seed and behaviour stream), so runs from the file and in place agree.
+  public static func collect(config: ExperimentConfig, seed: Int) throws -> (ReplayBuffer, Info) {
+    let environment = try EnvironmentCatalog.make(id: config.env.id, options: config.env.options)
+    return collect(config: config, seed: seed, prototype: environment)
+  }
+
+  private static func collect<E: Environment>(config: ExperimentConfig, seed: Int, prototype: E)
+    -> (ReplayBuffer, Info)
+  {
+    var env = prototype
+    let observation = env.reset(seed: UInt64(seed))
+    var rng = PCG64(seed: UInt64(seed), stream: [5])
+    let steps = config.offline.datasetSteps
+    let replay = ReplayBuffer(
+      capacity: steps, observationCount: observation.count, actionSpace: env.actionSpace,
+      returnDiscount: Float(config.agent.gamma))
+    collect(into: replay, env: &env, observation: observation, rng: &rng, steps: steps)
+    let info = Info(
+      environment: config.env.id, behaviour: config.offline.behaviour.rawValue, seed: seed,
+      transitions: replay.count, capacity: replay.capacity, observationCount: observation.count,
+      actionSpace: env.actionSpace, returnDiscount: Float(config.agent.gamma))
+    return (replay, info)
+  }
+}
