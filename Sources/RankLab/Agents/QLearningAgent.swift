@@ -1,3 +1,4 @@
+import CKernels
 import Environments
 import Foundation
 
@@ -32,6 +33,7 @@ public final class QLearningAgent: Agent {
   var featureGradient: [Float]
   var nextFeatureGradient: [Float]
   var zeroOutput: [Float]
+  var cqlGradient: [Float]
   var qValues: [Float]
   let svd: SingularValueDecomposition?
   var churnBatch: TransitionBatch
@@ -40,6 +42,7 @@ public final class QLearningAgent: Agent {
   /// Draws the churn minibatches, apart from `rng` so the diagnostic leaves training untouched.
   var churnRNG: PCG64
   var kernel: TangentKernel?
+  var probeWork: MLPWorkspace?
   /// Wall-clock seconds spent sampling minibatches (for the run's time breakdown).
   public internal(set) var samplingSeconds = 0.0
 
@@ -77,6 +80,7 @@ public final class QLearningAgent: Agent {
     lossGradient = targets
     outputGradient = [Float](repeating: 0, count: b * actionCount)
     zeroOutput = outputGradient
+    cqlGradient = outputGradient
     featureGradient = [Float](repeating: 0, count: b * online.featureCount)
     nextFeatureGradient = featureGradient
     qValues = [Float](repeating: 0, count: actionCount)
@@ -243,25 +247,21 @@ public final class QLearningAgent: Agent {
     }
   }
 
+  /// CQL(H)'s term mean(logsumexp_a Q(s, a) − Q(s, a_data)) is the cross-entropy of softmax(Q)
+  /// against the data's actions, so it reuses that loss; its gradient is added, scaled by α.
   func addConservativePenalty() -> Float {
     let n = config.batchSize
-    let a = actionCount
     let alpha = Float(config.cqlAlpha)
-    let q = onlineWork.output
-    var gap: Float = 0
-    for i in 0..<n {
-      var peak = -Float.infinity
-      for j in 0..<a { peak = max(peak, q[i * a + j]) }
-      var sum: Float = 0
-      for j in 0..<a { sum += Foundation.exp(q[i * a + j] - peak) }
-      gap += peak + Foundation.log(sum) - predictions[i]
-      for j in 0..<a {
-        let softmax = Foundation.exp(q[i * a + j] - peak) / sum
-        outputGradient[i * a + j] +=
-          alpha * (softmax - (j == Int(batch.actionIndices[i]) ? 1 : 0)) / Float(n)
+    let gap = batch.actionIndices.withUnsafeBufferPointer { labels in
+      cqlGradient.withUnsafeMutableBufferPointer { g in
+        Losses.crossEntropy(
+          logits: UnsafeBufferPointer(onlineWork.output), labels: labels, rows: n,
+          columns: actionCount,
+          gradient: g)
       }
     }
-    return gap / Float(n)
+    for i in 0..<n * actionCount { outputGradient[i] += alpha * cqlGradient[i] }
+    return gap
   }
 
   /// Adds the rank remedy's gradient on the penultimate features; returns whether there is one.
@@ -277,7 +277,7 @@ public final class QLearningAgent: Agent {
           features: UnsafeBufferPointer(onlineWork.features), svd: svd, gradient: g)
       }
       metrics.regularizer = value
-      for i in 0..<featureGradient.count { featureGradient[i] *= c }
+      featureGradient.withUnsafeMutableBufferPointer { ranklab_scale($0.baseAddress, $0.count, c) }
     case .dr3:
       let value = featureGradient.withUnsafeMutableBufferPointer { g in
         nextFeatureGradient.withUnsafeMutableBufferPointer { ng in
@@ -288,9 +288,9 @@ public final class QLearningAgent: Agent {
         }
       }
       metrics.regularizer = value
-      for i in 0..<featureGradient.count {
-        featureGradient[i] *= c
-        nextFeatureGradient[i] *= c
+      featureGradient.withUnsafeMutableBufferPointer { ranklab_scale($0.baseAddress, $0.count, c) }
+      nextFeatureGradient.withUnsafeMutableBufferPointer {
+        ranklab_scale($0.baseAddress, $0.count, c)
       }
     }
     return true
@@ -321,7 +321,9 @@ public final class QLearningAgent: Agent {
     of observations: UnsafeBufferPointer<Float>, count: Int,
     into features: UnsafeMutableBufferPointer<Float>
   ) {
-    let work = MLPWorkspace(for: online, capacity: count)
+    // The probe batch has the same size at every measurement: one workspace serves them all.
+    if probeWork?.capacity != count { probeWork = MLPWorkspace(for: online, capacity: count) }
+    guard let work = probeWork else { return }
     work.forward(online, input: observations, rows: count)
     _ = features.update(fromContentsOf: work.features)
   }

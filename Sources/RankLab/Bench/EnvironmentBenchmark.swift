@@ -23,7 +23,7 @@ public enum EnvironmentBenchmark {
 
   static func measure<E: Environment>(_ prototype: E, steps: Int, batch: Int) -> Rate {
     var rng = PCG64(seed: 12345)
-    let pool = (0..<4096).map { _ in randomAction(prototype.actionSpace, &rng) }
+    let pool = (0..<4096).map { _ in prototype.actionSpace.randomAction(&rng) }
     let mask = pool.count - 1
 
     var env = prototype
@@ -55,23 +55,8 @@ public enum EnvironmentBenchmark {
     // Keeps the optimizer from discarding the loops.
     if checksum.isNaN { print("") }
     return Rate(
-      id: prototype.id, single: Double(steps) / seconds(single),
-      batched: Double(rounds * batch) / seconds(batched))
+      id: prototype.id, single: Double(steps) / single.inSeconds,
+      batched: Double(rounds * batch) / batched.inSeconds)
   }
 
-  static func randomAction(_ space: Space, _ rng: inout PCG64) -> Action {
-    switch space {
-    case .discrete(let n): return .discrete(rng.nextInt(below: n))
-    case .box(let low, let high):
-      return .continuous(
-        zip(low, high).map { lo, hi in
-          let (a, b) = (lo.isFinite ? lo : -1, hi.isFinite ? hi : 1)
-          return a + (b - a) * rng.nextFloat()
-        })
-    }
-  }
-
-  static func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-  }
 }

@@ -73,15 +73,11 @@ public enum LearnerBenchmark {
         }
       }
       // Online and target forward, then the two backward products.
-      floorSeconds += 2 * seconds(forward) + seconds(weightGradient) + seconds(inputGradient)
+      floorSeconds += 2 * forward.inSeconds + weightGradient.inSeconds + inputGradient.inSeconds
     }
     return Result(
-      gradientStepMicroseconds: seconds(learner) / Double(steps) * 1e6,
+      gradientStepMicroseconds: learner.inSeconds / Double(steps) * 1e6,
       gemmFloorMicroseconds: floorSeconds / Double(steps) * 1e6,
-      actMicroseconds: seconds(acting) / Double(steps) * 1e6)
-  }
-
-  static func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+      actMicroseconds: acting.inSeconds / Double(steps) * 1e6)
   }
 }

@@ -25,7 +25,7 @@ public enum OfflineDataset {
     var observation = start
     var next = start
     for _ in 0..<min(steps, replay.capacity) {
-      let action = randomAction(env.actionSpace, &rng)
+      let action = env.actionSpace.randomAction(&rng)
       let result = next.withUnsafeMutableBufferPointer { env.step(action, into: $0) }
       observation.withUnsafeBufferPointer { o in
         next.withUnsafeBufferPointer { n in
@@ -39,14 +39,6 @@ public enum OfflineDataset {
       } else {
         swap(&observation, &next)
       }
-    }
-  }
-
-  static func randomAction(_ space: Space, _ rng: inout PCG64) -> Action {
-    switch space {
-    case .discrete(let n): return .discrete(rng.nextInt(below: n))
-    case .box(let low, let high):
-      return .continuous(zip(low, high).map { Float(rng.uniform(Double($0), Double($1))) })
     }
   }
 

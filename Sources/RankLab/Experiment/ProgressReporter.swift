@@ -10,7 +10,7 @@ public final class ProgressReporter {
   private let start = Date()
   /// The first line comes after one interval, when the rate means something.
   private var lastPrint = Date()
-  private var stepsAtStart: Int
+  private let stepsAtStart: Int
   private var lastLineLength = 0
 
   /// `label` names the run (e.g. `dqn-cartpole seed 0`); `startStep` is where a resumed run began.

@@ -39,23 +39,14 @@ public enum Losses {
     return total / n
   }
 
-  /// Writes softmax(z / temperature) of each row (rows × columns) into `output`, stably.
+  /// Writes softmax(z / temperature) of each row (rows × columns) into `output`, stably: the
+  /// exponential of `logSoftmax`.
   public static func softmax(
     _ z: UnsafeBufferPointer<Float>, rows: Int, columns: Int, temperature: Float = 1,
     into output: UnsafeMutableBufferPointer<Float>
   ) {
-    for r in 0..<rows {
-      let base = r * columns
-      var peak = -Float.infinity
-      for j in 0..<columns { peak = max(peak, z[base + j] / temperature) }
-      var sum: Float = 0
-      for j in 0..<columns {
-        let e = (z[base + j] / temperature - peak).exp()
-        output[base + j] = e
-        sum += e
-      }
-      for j in 0..<columns { output[base + j] /= sum }
-    }
+    logSoftmax(z, rows: rows, columns: columns, temperature: temperature, into: output)
+    for i in 0..<rows * columns { output[i] = output[i].exp() }
   }
 
   /// Writes log-softmax(z / temperature) of each row into `output` (log-sum-exp trick).
