@@ -10,6 +10,9 @@ public protocol Environment: Sendable, Codable {
   var actionSpace: Space { get }
   /// Steps after which an episode is truncated (Gymnasium's registered limit), if any.
   var timeLimit: Int? { get }
+  /// Whether observations come from a small finite set (a gridworld's cells), so a replay buffer
+  /// gains by storing each distinct observation once.
+  var observationsRepeat: Bool { get }
 
   /// Starts an episode. A seed re-seeds the environment's generator (as Gymnasium's
   /// `reset(seed=)`); `nil` continues the current generator stream.
@@ -21,6 +24,8 @@ public protocol Environment: Sendable, Codable {
 }
 
 extension Environment {
+  public var observationsRepeat: Bool { false }
+
   /// Convenience for tests and tools (allocates): reset and return the observation.
   public mutating func reset(seed: UInt64?) -> [Float] {
     var obs = [Float](repeating: 0, count: observationSpace.flatCount)

@@ -41,6 +41,7 @@ public struct Gridworld: Environment {
   }
 
   public var timeLimit: Int? { clock.limit }
+  public var observationsRepeat: Bool { true }
   public var actionSpace: Space { .discrete(map.actionCount) }
   public var observationSpace: Space {
     let n = observation.count(rows: map.rows, columns: map.columns, featureCount: featureCount)

@@ -76,6 +76,11 @@ struct DatasetInfoCommand: ParsableCommand {
         format: "  reward        mean %.4f per step; episode return mean %.3f", stats.meanReward,
         stats.meanReturn))
     print("  safety cost   \(Int(stats.totalCost)) total")
-    print("  size          \(replay.storedBytes) bytes in memory")
+    let usage = replay.usage
+    print(
+      String(
+        format: "  storage       %@ bytes (%.1f× smaller than plain columns; chunks of %d, %@)",
+        "\(usage.bytes)", usage.compressionRatio, replay.chunkSize,
+        replay.deduplicatesObservations ? "distinct observations stored once" : "observation rows"))
   }
 }

@@ -218,14 +218,17 @@ import Testing
     }
     #expect(try decode(#""none""#) == .none)
     #expect(
-      try decode(#"{"level": 5, "filters": ["xor_delta", "shuffle"]}"#)
+      try decode(#""xor_delta+shuffle+zstd(5)""#)
         == .zstd(level: 5, filters: [.delta(.xor), .shuffle]))
-    #expect(try decode("{}") == .zstd(level: 3, filters: []))
-    #expect(throws: DecodingError.self) { _ = try decode(#"{"filter": ["shuffle"]}"#) }
-    #expect(throws: DecodingError.self) { _ = try decode(#"{"filters": ["shufle"]}"#) }
-    #expect(throws: DecodingError.self) { _ = try decode(#"{"filters": ["bitpack", "shuffle"]}"#) }
-    #expect(throws: DecodingError.self) { _ = try decode(#"{"level": 40}"#) }
-    #expect(throws: DecodingError.self) { _ = try decode(#""zstd""#) }
+    #expect(try decode(#""zstd""#) == .zstd(level: 3, filters: []))
+    #expect(
+      try decode(#""delta + bitpack + zstd(-1)""#)
+        == .zstd(level: -1, filters: [.delta(.subtract), .bitpack]))
+    #expect(throws: DecodingError.self) { _ = try decode(#""shufle+zstd""#) }
+    #expect(throws: DecodingError.self) { _ = try decode(#""bitpack+shuffle+zstd""#) }
+    #expect(throws: DecodingError.self) { _ = try decode(#""zstd(40)""#) }
+    #expect(throws: DecodingError.self) { _ = try decode(#""shuffle""#) }
+    #expect(throws: DecodingError.self) { _ = try decode(#"{"level": 3}"#) }
     for codec in Self.codecs {
       let data = try JSONEncoder().encode(codec)
       #expect(try JSONDecoder().decode(ColumnCodec.self, from: data) == codec)

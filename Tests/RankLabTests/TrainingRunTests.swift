@@ -39,11 +39,13 @@ import Testing
     return run
   }
 
-  /// metrics.jsonl without the wall-clock `time/` keys, which no two runs share.
+  /// metrics.jsonl without the wall-clock keys (`time/steps_per_s`, `replay/sample_us`),
+  /// which no two runs share.
   static func rows(_ directory: RunDirectory) throws -> [String] {
     try String(contentsOf: directory.metrics, encoding: .utf8).split(separator: "\n").map { line in
       line.replacingOccurrences(
-        of: #","time/steps_per_s":[^,}]*"#, with: "", options: .regularExpression)
+        of: #","(time/steps_per_s|replay/sample_us)":[^,}]*"#, with: "",
+        options: .regularExpression)
     }
   }
 

@@ -28,6 +28,7 @@ public final class QLearningAgent: Agent {
   let singleWork: MLPWorkspace
   var targets: [Float]
   var predictions: [Float]
+  var tdErrors: [Float]
   var lossGradient: [Float]
   var outputGradient: [Float]
   var featureGradient: [Float]
@@ -77,6 +78,7 @@ public final class QLearningAgent: Agent {
     singleWork = MLPWorkspace(for: online, capacity: 1)
     targets = [Float](repeating: 0, count: b)
     predictions = targets
+    tdErrors = targets
     lossGradient = targets
     outputGradient = [Float](repeating: 0, count: b * actionCount)
     zeroOutput = outputGradient
@@ -175,6 +177,15 @@ public final class QLearningAgent: Agent {
         }
       }
     }
+    if replay.prioritized != nil {
+      // Prioritized replay: importance weights correct the sampling bias, and the new TD errors
+      // become the sampled transitions' priorities.
+      for i in 0..<n {
+        lossGradient[i] *= batch.weights[i]
+        tdErrors[i] = predictions[i] - targets[i]
+      }
+      tdErrors.withUnsafeBufferPointer { replay.updatePriorities(of: batch, errors: $0) }
+    }
     for i in 0..<n * a { outputGradient[i] = 0 }
     for i in 0..<n { outputGradient[i * a + Int(batch.actionIndices[i])] = lossGradient[i] }
     var qSum: Float = 0
@@ -212,7 +223,6 @@ public final class QLearningAgent: Agent {
   func computeTargets() {
     let n = config.batchSize
     let a = actionCount
-    let gamma = Float(config.gamma)
     if config.algorithm == .mc {
       for i in 0..<n { targets[i] = batch.returns[i] }
       return
@@ -232,7 +242,8 @@ public final class QLearningAgent: Agent {
       let choice =
         config.doubleQ ? Self.argmax(nextOnline, i * a, a) : Self.argmax(nextTarget, i * a, a)
       let bootstrap = nextTarget[i * a + choice]
-      targets[i] = batch.rewards[i] + gamma * (1 - batch.terminals[i]) * bootstrap
+      // The replay's discount is gamma, or gamma^k for a k-step return.
+      targets[i] = batch.rewards[i] + batch.discounts[i] * (1 - batch.terminals[i]) * bootstrap
     }
     // Advantage learning (Baird 1999; Bellemare et al. 2016): subtract α times the taken
     // action's gap to the best action, as valued by the target network. Gaps grow by 1/(1−α),

@@ -146,6 +146,8 @@ public enum CheckpointError: Error, CustomStringConvertible {
   case sizeMismatch(String, expected: Int, found: Int)
   case corrupt(String, offset: Int, String)
   case noCheckpoint(String)
+  /// Sections that read back but do not fit together.
+  case invalid(String)
 
   public var description: String {
     switch self {
@@ -156,6 +158,8 @@ public enum CheckpointError: Error, CustomStringConvertible {
         + " (does the config still match the run that wrote it?)"
     case .corrupt(let file, let offset, let what):
       return "\(file): byte \(offset): \(what)"
+    case .invalid(let what):
+      return "checkpoint is inconsistent: \(what)"
     case .noCheckpoint(let dir):
       return "\(dir): no checkpoint to resume from (checkpoint/*.rlck)"
     }

@@ -1,6 +1,7 @@
+import Foundation
+
 /// How one column of stored transitions is encoded: raw, or a filter chain followed by zstd at a
-/// level. A value type a config key can hold:
-/// `none`, or `{level: 3, filters: [xor_delta, shuffle]}` (both keys optional: level 3, no filters).
+/// level. A config value spells it as a chain: `none`, `zstd(3)`, `xor_delta+shuffle+zstd(3)`.
 public enum ColumnCodec: Hashable, Sendable, Codable, CustomStringConvertible {
   /// Bytes stored as they are.
   case none
@@ -38,58 +39,54 @@ public enum ColumnCodec: Hashable, Sendable, Codable, CustomStringConvertible {
     }
   }
 
-  private enum CodingKeys: String, CodingKey, CaseIterable {
-    case level, filters
-  }
-
-  private struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-  }
-
-  public init(from decoder: any Decoder) throws {
-    if let single = try? decoder.singleValueContainer(), let name = try? single.decode(String.self)
-    {
-      guard name == "none" else {
-        throw DecodingError.dataCorruptedError(
-          in: single,
-          debugDescription:
-            "unknown codec '\(name)'; expected 'none' or {level: N, filters: [...]}")
-      }
+  /// Reads the spelling `description` writes: `none`, or filters joined by `+` ending in `zstd`
+  /// or `zstd(LEVEL)`, e.g. `xor_delta+shuffle+zstd(3)`.
+  public init(parsing text: String) throws {
+    let spelling = text.trimmingCharacters(in: .whitespaces)
+    if spelling == "none" {
       self = .none
       return
     }
-    // Unknown keys are errors: a misspelt 'filter' must not silently mean "no filters".
-    let any = try decoder.container(keyedBy: AnyKey.self)
-    for key in any.allKeys where CodingKeys(rawValue: key.stringValue) == nil {
-      throw DecodingError.dataCorruptedError(
-        forKey: key, in: any,
-        debugDescription: "unknown key '\(key.stringValue)'; expected 'level' or 'filters'")
+    var parts = spelling.split(separator: "+", omittingEmptySubsequences: false).map {
+      $0.trimmingCharacters(in: .whitespaces)
     }
-    let container = try decoder.container(keyedBy: CodingKeys.self)
-    let level = try container.decodeIfPresent(Int.self, forKey: .level) ?? Self.defaultLevel
-    let filters = try container.decodeIfPresent([ColumnFilter].self, forKey: .filters) ?? []
+    let last = parts.removeLast()
+    let level: Int
+    if last == "zstd" {
+      level = Self.defaultLevel
+    } else if last.hasPrefix("zstd("), last.hasSuffix(")"),
+      let number = Int(last.dropFirst(5).dropLast())
+    {
+      level = number
+    } else {
+      throw ColumnCodecError.invalidChain(
+        "'\(text)' must be 'none' or end in 'zstd' or 'zstd(LEVEL)', e.g. 'shuffle+zstd(3)'")
+    }
+    var filters: [ColumnFilter] = []
+    for name in parts {
+      guard let filter = ColumnFilter(name: name) else {
+        throw ColumnCodecError.invalidChain(
+          "unknown filter '\(name)'; expected one of \(ColumnFilter.names.joined(separator: ", "))")
+      }
+      filters.append(filter)
+    }
     self = .zstd(level: level, filters: filters)
+    try validate()
+  }
+
+  /// Codable as its spelling, a single string (so a config value reads like the chain it means).
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    let text = try container.decode(String.self)
     do {
-      try validate()
+      try self.init(parsing: text)
     } catch {
-      let key: CodingKeys = Zstd.levels.contains(level) ? .filters : .level
-      throw DecodingError.dataCorruptedError(
-        forKey: key, in: container, debugDescription: "\(error)")
+      throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(error)")
     }
   }
 
   public func encode(to encoder: any Encoder) throws {
-    switch self {
-    case .none:
-      var container = encoder.singleValueContainer()
-      try container.encode("none")
-    case .zstd(let level, let filters):
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(level, forKey: .level)
-      try container.encode(filters, forKey: .filters)
-    }
+    var container = encoder.singleValueContainer()
+    try container.encode(description)
   }
 }

@@ -33,6 +33,7 @@ public struct ExperimentConfig: ConfigSchema {
     "agent.regularizer.kind": RegularizerConfig.Kind.allCases.map(\.rawValue),
     "env.observation": GridObservation.allCases.map(\.rawValue),
     "offline.behaviour": OfflineConfig.Behaviour.allCases.map(\.rawValue),
+    "replay.dedup_observations": ReplayConfig.Dedup.allCases.map(\.rawValue),
   ]
 
   public func validate() -> [(path: String, message: String)] {
@@ -79,6 +80,22 @@ public struct ExperimentConfig: ConfigSchema {
     require(
       agent.regularizer.coefficient >= 0, "agent.regularizer.coefficient", "must be non-negative")
     require(replay.capacity >= 1, "replay.capacity", "must be at least 1")
+    require(
+      (1...ReplayBuffer.maxChunkSize).contains(replay.chunkSize), "replay.chunk_size",
+      "must be within 1...\(ReplayBuffer.maxChunkSize)")
+    require(replay.memoryLimitMB >= 0, "replay.memory_limit_mb", "must be non-negative (0: no cap)")
+    require(replay.cacheChunks >= 1, "replay.cache_chunks", "must be at least 1")
+    require(replay.nStep >= 1, "replay.n_step", "must be at least 1")
+    require(replay.prioritized.alpha >= 0, "replay.prioritized.alpha", "must be non-negative")
+    for (key, value) in [
+      ("beta", replay.prioritized.beta), ("beta_final", replay.prioritized.betaFinal),
+    ] {
+      require((0...1).contains(value), "replay.prioritized.\(key)", "must be within [0, 1]")
+    }
+    require(replay.prioritized.epsilon > 0, "replay.prioritized.epsilon", "must be positive")
+    require(
+      !replay.prioritized.enabled || agent.algorithm != .mc, "replay.prioritized.enabled",
+      "has no TD errors to prioritize by with the Monte-Carlo control (algorithm: mc)")
     require(offline.datasetSteps >= 1, "offline.dataset_steps", "must be at least 1")
     require(eval.every >= 1, "eval.every", "must be at least 1")
     require(eval.episodes >= 1, "eval.episodes", "must be at least 1")
@@ -266,11 +283,92 @@ public struct RegularizerConfig: Codable, Equatable, Sendable {
   public var coefficient = 0.001
 }
 
-/// `replay:` the replay buffer.
+/// `replay:` the replay buffer: how much it holds, how it stores it, how it samples.
 public struct ReplayConfig: Codable, Equatable, Sendable {
   public init() {}
 
+  /// Transitions kept; when full, the oldest chunk is evicted.
   public var capacity = 100_000
+  /// Transitions per chunk: the unit that is sealed (encoded with the codecs) and evicted
+  /// (1...32768; small buffers use at most an eighth of their capacity).
+  public var chunkSize = 1024
+  /// Evicts the oldest chunks while the buffer's memory exceeds this many MiB (0: no cap).
+  public var memoryLimitMB = 0.0
+  /// Decoded chunks kept per column, for sampling from chunks whose codec is not `none`.
+  public var cacheChunks = 16
+  /// Store each distinct observation once (ids instead of rows): `auto` does so when the
+  /// environment's observations repeat (gridworlds).
+  public var dedupObservations = Dedup.auto
+  /// How each column of a sealed chunk is encoded: `none` (sampled in place, fastest) or a
+  /// chain such as `xor_delta+shuffle+zstd(3)` (smallest; sampled through the cache).
+  public var codecs = ReplayCodecs()
+  /// Rewards summed per sampled transition (n-step returns); targets bootstrap with gamma^n.
+  public var nStep = 1
+  public var prioritized = PrioritizedConfig()
+
+  public enum Dedup: String, Codable, CaseIterable, Sendable {
+    case auto, on, off
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case capacity, codecs, prioritized
+    case chunkSize = "chunk_size"
+    case memoryLimitMB = "memory_limit_mb"
+    case cacheChunks = "cache_chunks"
+    case dedupObservations = "dedup_observations"
+    case nStep = "n_step"
+  }
+}
+
+/// `replay.codecs:` one codec per stored column (see `ColumnCodec`).
+public struct ReplayCodecs: Codable, Equatable, Sendable {
+  public init() {}
+
+  /// Observation rows, or observation ids when observations are deduplicated.
+  public var observations = ColumnCodec.none
+  /// Each transition's frame number inside its chunk.
+  public var frameIndex = ColumnCodec.none
+  public var actions = ColumnCodec.none
+  public var rewards = ColumnCodec.none
+  public var costs = ColumnCodec.none
+  /// Each transition's episode end (none / terminated / truncated).
+  public var ends = ColumnCodec.none
+
+  /// The smallest footprint: every column filtered to suit it and zstd-compressed.
+  public static let compact: ReplayCodecs = {
+    var codecs = ReplayCodecs()
+    codecs.observations = .observations
+    codecs.frameIndex = .zstd(
+      level: ColumnCodec.defaultLevel, filters: [.delta(.subtract), .bitpack])
+    codecs.actions = .smallIntegers
+    codecs.rewards = .floats
+    codecs.costs = .floats
+    codecs.ends = .smallIntegers
+    return codecs
+  }()
+
+  enum CodingKeys: String, CodingKey {
+    case observations, actions, rewards, costs, ends
+    case frameIndex = "frame_index"
+  }
+}
+
+/// `replay.prioritized:` proportional prioritized replay (Schaul et al. 2016).
+public struct PrioritizedConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  public var enabled = false
+  /// Priority = (|TD error| + epsilon)^alpha.
+  public var alpha = 0.6
+  /// Importance-sampling exponent at the start, annealed linearly to `beta_final` at the end.
+  public var beta = 0.4
+  public var betaFinal = 1.0
+  public var epsilon = 1e-6
+
+  enum CodingKeys: String, CodingKey {
+    case enabled, alpha, beta, epsilon
+    case betaFinal = "beta_final"
+  }
 }
 
 /// `offline:` train from a fixed dataset instead of interacting.

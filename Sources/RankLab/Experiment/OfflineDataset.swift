@@ -1,8 +1,9 @@
 import Environments
 import Foundation
 
-/// A fixed dataset of transitions for offline training (FQI, CQL): a replay buffer's columns in
-/// a checkpoint archive, with a description of where they came from.
+/// A fixed dataset of transitions for offline training (FQI, CQL): a replay buffer saved as it
+/// is stored (the same chunks, codecs and observation table as in a checkpoint), with a
+/// description of where it came from.
 public enum OfflineDataset {
   /// What a dataset file says about itself.
   public struct Info: Codable, Sendable, Equatable {
@@ -54,12 +55,11 @@ public enum OfflineDataset {
   public static func load(from url: URL) throws -> (ReplayBuffer, Info) {
     let archive = try CheckpointArchive.read(from: url)
     let info = try archive.json("dataset/info", as: Info.self)
-    let replay = ReplayBuffer(
-      capacity: info.capacity, observationCount: info.observationCount,
-      actionSpace: info.actionSpace,
-      returnDiscount: info.returnDiscount)
-    try replay.load(from: archive)
-    return (replay, info)
+    do {
+      return (try ReplayBuffer.read(from: archive), info)
+    } catch let error as CheckpointError {
+      throw CheckpointError.invalid("\(url.path): \(error)")
+    }
   }
 }
 
@@ -68,19 +68,21 @@ extension OfflineDataset {
   /// (same environment seed and behaviour stream), so runs from the file and in place agree.
   public static func collect(config: ExperimentConfig, seed: Int) throws -> (ReplayBuffer, Info) {
     let environment = try EnvironmentCatalog.make(id: config.env.id, options: config.env.options)
-    return collect(config: config, seed: seed, prototype: environment)
+    return try collect(config: config, seed: seed, prototype: environment)
   }
 
   private static func collect<E: Environment>(config: ExperimentConfig, seed: Int, prototype: E)
-    -> (ReplayBuffer, Info)
+    throws -> (ReplayBuffer, Info)
   {
     var env = prototype
     let observation = env.reset(seed: UInt64(seed))
     var rng = PCG64(seed: UInt64(seed), stream: [5])
     let steps = config.offline.datasetSteps
-    let replay = ReplayBuffer(
-      capacity: steps, observationCount: observation.count, actionSpace: env.actionSpace,
-      returnDiscount: Float(config.agent.gamma))
+    var storage = config.replay
+    storage.capacity = steps
+    let replay = try ReplayBuffer(
+      config: storage, observationCount: observation.count, actionSpace: env.actionSpace,
+      discount: Float(config.agent.gamma), observationsRepeat: env.observationsRepeat)
     collect(into: replay, env: &env, observation: observation, rng: &rng, steps: steps)
     let info = Info(
       environment: config.env.id, behaviour: config.offline.behaviour.rawValue, seed: seed,

@@ -18,11 +18,11 @@ public struct RankProbe {
   /// Draws the probe batch once the buffer holds enough distinct transitions.
   public mutating func drawIfNeeded(from replay: ReplayBuffer, rng: inout PCG64) {
     guard count == 0, replay.count >= min(config.probeSize, replay.capacity) else { return }
-    var slots = Array(0..<replay.count)
-    slots.shuffle(using: &rng)
-    let chosen = Array(slots.prefix(config.probeSize))
+    var positions = Array(0..<replay.count)
+    positions.shuffle(using: &rng)
+    let chosen = Array(positions.prefix(config.probeSize))
     var batch = replay.makeBatch(size: chosen.count)
-    replay.gather(slots: chosen, into: &batch)
+    replay.gather(positions: chosen, into: &batch)
     setObservations(
       Array(batch.observations.prefix(chosen.count * replay.observationCount)), count: chosen.count)
   }

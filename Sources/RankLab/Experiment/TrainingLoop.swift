@@ -88,6 +88,11 @@ struct TrainingLoop<E: Environment> {
     while state.step < until {
       state.step += 1
       let step = state.step
+      if let prioritized = replay.prioritized {
+        replay.beta = LinearSchedule(
+          initial: prioritized.beta, final: prioritized.betaFinal, fraction: 1, total: config.steps
+        ).value(at: step)
+      }
       if config.offline.enabled {
         let start = TimeBreakdown.now
         accumulate(agent.train(replay: replay, gradientSteps: 1))
@@ -192,8 +197,15 @@ struct TrainingLoop<E: Environment> {
       row.values += agent.statusMetrics(step: state.step)
       row.values.append(("safety/failures_total", state.failuresTotal))
     }
-    row.values.append(("replay/transitions", Double(replay.count)))
-    row.values.append(("replay/bytes", Double(replay.storedBytes)))
+    let usage = replay.usage
+    row.values.append(("replay/transitions", Double(usage.transitions)))
+    row.values.append(("replay/bytes", Double(usage.bytes)))
+    row.values.append(("replay/raw_bytes", Double(usage.rawBytes)))
+    row.values.append(("replay/compression_ratio", usage.compressionRatio))
+    row.values.append(("replay/memory_bytes", Double(usage.memoryBytes)))
+    if let sampleMicroseconds = replay.takeSampleMicroseconds() {
+      row.values.append(("replay/sample_us", sampleMicroseconds))
+    }
     let now = Date()
     let elapsed = now.timeIntervalSince(lastLogTime)
     if elapsed > 0 {

@@ -111,9 +111,10 @@ public final class TrainingRun {
   /// An empty buffer, or for `offline.dataset` the saved dataset (checked against the env).
   private func makeReplay<E: Environment>(prototype: E) throws -> ReplayBuffer {
     guard config.offline.enabled, let path = config.offline.dataset else {
-      return ReplayBuffer(
-        capacity: config.replay.capacity, observationCount: prototype.observationSpace.flatCount,
-        actionSpace: prototype.actionSpace, returnDiscount: Float(config.agent.gamma))
+      return try ReplayBuffer(
+        config: config.replay, observationCount: prototype.observationSpace.flatCount,
+        actionSpace: prototype.actionSpace, discount: Float(config.agent.gamma),
+        observationsRepeat: prototype.observationsRepeat)
     }
     let (replay, info) = try OfflineDataset.load(from: URL(fileURLWithPath: path))
     guard info.observationCount == prototype.observationSpace.flatCount,

@@ -1,40 +1,89 @@
 import Environments
+import Foundation
 
-/// A ring buffer of transitions in preallocated columns; when full the oldest transition is
-/// overwritten. Episode returns are filled in when an episode ends, for Monte-Carlo targets.
+/// Transitions in chunks of columns. The newest chunk is open: raw, preallocated, written in
+/// place. A full chunk is sealed, each column encoded with its codec from `ReplayConfig.codecs`
+/// (`none` keeps it raw, so sampling reads it in place; a zstd chain makes it small, and
+/// sampling decodes it through a cache of recent chunks). When the buffer is full, or over its
+/// memory cap, the oldest chunk is evicted whole.
+///
+/// Observations are stored as frames, so a step's next observation is the following step's
+/// observation and is stored once; with deduplication a frame is the id of a distinct row in an
+/// `ObservationTable`. Monte-Carlo returns (filled in when an episode ends) and priorities live
+/// outside the chunks because they change after a chunk is sealed.
+///
+/// Transitions are numbered in insertion order; transition `t` is in chunk `t / chunkSize`.
 public final class ReplayBuffer {
+  public static let maxChunkSize = 32_768
+
   public let capacity: Int
+  public let chunkSize: Int
   public let observationCount: Int
+  public let actionSpace: Space
   public let actionCount: Int
   public let continuousActions: Bool
-  /// Discount used for the Monte-Carlo returns column.
+  /// Discount of the Monte-Carlo returns column and of n-step returns.
   public let returnDiscount: Float
+  public let nStep: Int
+  public let deduplicatesObservations: Bool
+  public let config: ReplayConfig
+  /// Prioritized sampling's exponents, when it is on; `beta` is annealed by the training loop.
+  public let prioritized: PrioritizedConfig?
+  public var beta: Double
 
-  /// Transitions currently stored.
-  public internal(set) var count = 0
-  /// Slot the next transition goes to.
-  public internal(set) var head = 0
-  /// Slot where the running episode started.
-  var episodeLength = 0
+  /// Numbers of the oldest stored transition and of the next one to be added.
+  public internal(set) var firstIndex = 0
+  public internal(set) var nextIndex = 0
+  public var count: Int { nextIndex - firstIndex }
 
-  var observations: [Float]
-  var nextObservations: [Float]
-  var actionIndices: [Int32]
-  var actionValues: [Float]
-  var rewards: [Float]
-  var costs: [Float]
-  var terminals: [Float]
-  /// How each transition's step ended (`EpisodeEnd` raw values), for episode boundaries.
-  var ends: [UInt8]
+  /// Sealed chunks by `number % chunkSlots`; the open chunk is kept apart.
+  var sealed: [ReplayChunk?]
+  var open: ReplayChunk
+  let chunkSlots: Int
+  let table: ObservationTable?
+  /// Monte-Carlo returns by `t % ringCount`; NaN while the episode runs.
   var returns: [Float]
+  /// Rewards of the running episode, to fill its returns when it ends.
+  var episodeRewards: [Float] = []
+  var previousEnded = true
+  var priorities: SumTree?
+  var maxPriority = 1.0
+
+  let layouts: [ColumnLayout]
+  let coders: [ColumnCoder]
+  let cache: DecodedChunkCache
+  private var encodeScratch: [UInt8] = []
+  /// Bytes of the sealed chunks' columns.
+  var sealedBytes = 0
+  private let memoryLimit: Int?
+
+  /// Sampling time since `takeSampleTime()` was last called.
+  var sampleNanoseconds: UInt64 = 0
+  var sampledBatches = 0
+
+  /// Frame bytes: one observation row, or one 32-bit id.
+  let frameBytes: Int
+  let actionBytes: Int
 
   public init(
-    capacity: Int, observationCount: Int, actionSpace: Space, returnDiscount: Float = 0.99
-  ) {
-    precondition(capacity > 0, "replay capacity must be positive")
-    self.capacity = capacity
+    config: ReplayConfig, observationCount: Int, actionSpace: Space, discount: Float,
+    observationsRepeat: Bool = false
+  ) throws {
+    precondition(config.capacity > 0, "replay capacity must be positive")
+    self.config = config
+    capacity = config.capacity
+    // Eviction frees a whole chunk: keep a chunk to at most an eighth of a small buffer.
+    chunkSize = min(config.chunkSize, Self.maxChunkSize, max(1, config.capacity / 8))
+    chunkSlots = (capacity + chunkSize - 1) / chunkSize
     self.observationCount = observationCount
-    self.returnDiscount = returnDiscount
+    self.actionSpace = actionSpace
+    returnDiscount = discount
+    nStep = config.nStep
+    switch config.dedupObservations {
+    case .auto: deduplicatesObservations = observationsRepeat
+    case .on: deduplicatesObservations = true
+    case .off: deduplicatesObservations = false
+    }
     switch actionSpace {
     case .discrete:
       continuousActions = false
@@ -43,15 +92,70 @@ public final class ReplayBuffer {
       continuousActions = true
       actionCount = low.count
     }
-    observations = [Float](repeating: 0, count: capacity * observationCount)
-    nextObservations = observations
-    actionIndices = [Int32](repeating: 0, count: continuousActions ? 0 : capacity)
-    actionValues = [Float](repeating: 0, count: continuousActions ? capacity * actionCount : 0)
-    rewards = [Float](repeating: 0, count: capacity)
-    costs = rewards
-    terminals = rewards
-    ends = [UInt8](repeating: 0, count: capacity)
-    returns = [Float](repeating: .nan, count: capacity)
+    prioritized = config.prioritized.enabled ? config.prioritized : nil
+    beta = config.prioritized.beta
+    memoryLimit = config.memoryLimitMB > 0 ? Int(config.memoryLimitMB * 1_048_576) : nil
+
+    let dedup = deduplicatesObservations
+    let continuous = continuousActions
+    let actionWidth = actionCount
+    frameBytes = dedup ? 4 : 4 * observationCount
+    actionBytes = 4 * actionWidth
+    table = dedup ? ObservationTable(width: observationCount) : nil
+    layouts = ReplayColumn.allCases.map { column in
+      switch column {
+      case .frames:
+        return dedup
+          ? .of(UInt32.self) : .of(Float.self, rowWidth: observationCount)
+      case .frameIndex: return .of(UInt16.self)
+      case .actions:
+        return continuous ? .of(Float.self, rowWidth: actionWidth) : .of(Int32.self)
+      case .rewards, .costs: return .of(Float.self)
+      case .ends: return .of(UInt8.self)
+      }
+    }
+    let codecs = config.codecs
+    coders = try ReplayColumn.allCases.map { column in
+      switch column {
+      case .frames: return try ColumnCoder(codecs.observations)
+      case .frameIndex: return try ColumnCoder(codecs.frameIndex)
+      case .actions: return try ColumnCoder(codecs.actions)
+      case .rewards: return try ColumnCoder(codecs.rewards)
+      case .costs: return try ColumnCoder(codecs.costs)
+      case .ends: return try ColumnCoder(codecs.ends)
+      }
+    }
+    let chunk = chunkSize
+    let frameCapacity = 2 * chunk * frameBytes
+    let actionBytes = self.actionBytes
+    let capacities = ReplayColumn.allCases.map { column in
+      switch column {
+      case .frames: return frameCapacity
+      case .frameIndex: return 2 * chunk
+      case .actions: return actionBytes * chunk
+      case .rewards, .costs: return 4 * chunk
+      case .ends: return chunk
+      }
+    }
+    open = ReplayChunk(number: 0, columns: capacities.map(ChunkColumn.allocate(capacity:)))
+    sealed = [ReplayChunk?](repeating: nil, count: chunkSlots)
+    returns = [Float](repeating: .nan, count: chunkSlots * chunkSize)
+    cache = DecodedChunkCache(slots: config.cacheChunks, capacities: capacities)
+    if prioritized != nil { priorities = SumTree(count: chunkSlots * chunkSize) }
+    episodeRewards.reserveCapacity(1024)
+  }
+
+  /// A buffer with default storage (raw columns, no deduplication).
+  public convenience init(
+    capacity: Int, observationCount: Int, actionSpace: Space, returnDiscount: Float = 0.99
+  ) {
+    var config = ReplayConfig()
+    config.capacity = capacity
+    config.dedupObservations = .off
+    // Raw columns cannot fail to build a coder.
+    try! self.init(
+      config: config, observationCount: observationCount, actionSpace: actionSpace,
+      discount: returnDiscount)
   }
 
   /// A batch sized for this buffer's transitions.
@@ -61,89 +165,230 @@ public final class ReplayBuffer {
       continuous: continuousActions)
   }
 
+  /// Slots of the returns ring and the priority tree.
+  var ringCount: Int { chunkSlots * chunkSize }
+
+  // MARK: Adding
+
   /// Stores one transition; `end` closes the running episode and fills its returns.
   public func add(
     observation: UnsafeBufferPointer<Float>, action: Action, reward: Double, cost: Double,
     end: EpisodeEnd, nextObservation: UnsafeBufferPointer<Float>
   ) {
-    let slot = head
-    let row = slot * observationCount
-    for i in 0..<observationCount {
-      observations[row + i] = observation[i]
-      nextObservations[row + i] = nextObservation[i]
-    }
+    precondition(
+      observation.count == observationCount && nextObservation.count == observationCount,
+      "observations must have \(observationCount) floats")
+    if count == capacity { evictOldest() }
+    if open.count == chunkSize { seal() }
+    let j = open.count
+    // The observation is usually the frame the previous step left as its next observation.
+    if j == 0 || previousEnded || !lastFrameEquals(observation) { pushFrame(observation) }
+    let frame = open.frameCount - 1
+    pushFrame(nextObservation)
+    open.columns[ReplayColumn.frameIndex.rawValue].storage.storeBytes(
+      of: UInt16(frame), toByteOffset: 2 * j, as: UInt16.self)
+    let actions = open[.actions].storage
     switch action {
-    case .discrete(let index): actionIndices[slot] = Int32(index)
+    case .discrete(let index):
+      actions.storeBytes(of: Int32(index), toByteOffset: 4 * j, as: Int32.self)
     case .continuous(let values):
-      for i in 0..<actionCount { actionValues[slot * actionCount + i] = values[i] }
+      for i in 0..<actionCount {
+        actions.storeBytes(of: values[i], toByteOffset: actionBytes * j + 4 * i, as: Float.self)
+      }
     }
-    rewards[slot] = Float(reward)
-    costs[slot] = Float(cost)
-    terminals[slot] = end == .terminated ? 1 : 0
-    ends[slot] = end.rawValue
-    returns[slot] = .nan
-    head = (head + 1) % capacity
-    count = min(count + 1, capacity)
-    episodeLength = min(episodeLength + 1, capacity)
+    open[.rewards].storage.storeBytes(of: Float(reward), toByteOffset: 4 * j, as: Float.self)
+    open[.costs].storage.storeBytes(of: Float(cost), toByteOffset: 4 * j, as: Float.self)
+    open[.ends].storage.storeBytes(of: end.rawValue, toByteOffset: j, as: UInt8.self)
+    open.count += 1
+    let t = nextIndex
+    nextIndex += 1
+    returns[t % ringCount] = .nan
+    episodeRewards.append(Float(reward))
+    if prioritized != nil { priorities?.set(t % ringCount, maxPriority) }
+    previousEnded = end.isEnd
     if end.isEnd { closeEpisode() }
+    if let memoryLimit {
+      while memoryBytes > memoryLimit && firstIndex / chunkSize < open.number { evictOldest() }
+    }
   }
 
   /// Walks the finished episode backwards, writing discounted returns-to-go.
   private func closeEpisode() {
     var running: Float = 0
-    var slot = (head - 1 + capacity) % capacity
-    for _ in 0..<episodeLength {
-      running = rewards[slot] + returnDiscount * running
-      returns[slot] = running
-      slot = (slot - 1 + capacity) % capacity
+    var t = nextIndex - 1
+    for reward in episodeRewards.reversed() {
+      running = reward + returnDiscount * running
+      if t >= firstIndex { returns[t % ringCount] = running }
+      t -= 1
     }
-    episodeLength = 0
+    episodeRewards.removeAll(keepingCapacity: true)
   }
 
-  /// Fills `batch` with `batch.capacity` transitions drawn uniformly with replacement.
-  /// With `requireReturns`, only transitions whose episode has finished are drawn.
-  public func sample(
-    into batch: inout TransitionBatch, rng: inout PCG64, requireReturns: Bool = false
-  ) {
-    precondition(count > 0, "cannot sample an empty replay buffer")
-    for row in 0..<batch.capacity {
-      var slot = rng.nextInt(below: count)
-      if requireReturns {
-        var tries = 0
-        while returns[slot].isNaN && tries < 64 {
-          slot = rng.nextInt(below: count)
-          tries += 1
-        }
-      }
-      copy(slot: slot, into: &batch, row: row)
-    }
-    batch.count = batch.capacity
-  }
-
-  /// Copies the given slots into `batch` in order (probe batches, datasets).
-  public func gather(slots: [Int], into batch: inout TransitionBatch) {
-    precondition(slots.count <= batch.capacity, "more slots than the batch holds")
-    for (row, slot) in slots.enumerated() { copy(slot: slot, into: &batch, row: row) }
-    batch.count = slots.count
-  }
-
-  @inline(__always) private func copy(slot: Int, into batch: inout TransitionBatch, row: Int) {
-    let n = observationCount
-    for i in 0..<n {
-      batch.observations[row * n + i] = observations[slot * n + i]
-      batch.nextObservations[row * n + i] = nextObservations[slot * n + i]
-    }
-    if continuousActions {
-      for i in 0..<actionCount {
-        batch.actionValues[row * actionCount + i] = actionValues[slot * actionCount + i]
-      }
+  private func pushFrame(_ row: UnsafeBufferPointer<Float>) {
+    let offset = open.frameCount * frameBytes
+    let frames = open[.frames].storage
+    if let table {
+      let id = table.intern(row.baseAddress!)
+      frames.storeBytes(of: id, toByteOffset: offset, as: UInt32.self)
     } else {
-      batch.actionIndices[row] = actionIndices[slot]
+      (frames.baseAddress! + offset).copyMemory(from: row.baseAddress!, byteCount: frameBytes)
     }
-    batch.rewards[row] = rewards[slot]
-    batch.costs[row] = costs[slot]
-    batch.terminals[row] = terminals[slot]
-    batch.returns[row] = returns[slot]
-    batch.indices[row] = slot
+    open.frameCount += 1
+  }
+
+  private func lastFrameEquals(_ row: UnsafeBufferPointer<Float>) -> Bool {
+    let offset = (open.frameCount - 1) * frameBytes
+    let frames = UnsafeRawPointer(open[.frames].storage.baseAddress!)
+    let stored: UnsafeRawPointer
+    if let table {
+      stored = UnsafeRawPointer(
+        table.row(frames.load(fromByteOffset: offset, as: UInt32.self)))
+    } else {
+      stored = frames + offset
+    }
+    return memcmp(stored, row.baseAddress!, 4 * observationCount) == 0
+  }
+
+  /// Encodes the full open chunk into a sealed one and reopens the open chunk for the next.
+  private func seal() {
+    let chunk = ReplayChunk(number: open.number, columns: [])
+    chunk.count = open.count
+    chunk.frameCount = open.frameCount
+    for column in ReplayColumn.allCases {
+      let raw = UnsafeRawBufferPointer(
+        rebasing: open[column].storage[..<usedBytes(column, in: open)])
+      let coder = coders[column.rawValue]
+      if coder.codec == .none {
+        chunk.columns.append(.copy(of: raw, rawCount: raw.count, isEncoded: false))
+        continue
+      }
+      encodeScratch.removeAll(keepingCapacity: true)
+      do {
+        try coder.encode(raw, layout: layouts[column.rawValue], appendingTo: &encodeScratch)
+      } catch {
+        // The layouts are the buffer's own and the codecs were validated when it was built.
+        preconditionFailure("replay \(column.name) failed to encode: \(error)")
+      }
+      chunk.columns.append(
+        encodeScratch.withUnsafeBytes { .copy(of: $0, rawCount: raw.count, isEncoded: true) })
+    }
+    sealed[chunk.number % chunkSlots] = chunk
+    sealedBytes += chunk.byteCount
+    cache.forget(chunk: chunk.number)
+    open.number += 1
+    open.count = 0
+    open.frameCount = 0
+  }
+
+  /// Drops the oldest chunk: its observation rows lose a user and its priorities go to zero.
+  private func evictOldest() {
+    let number = firstIndex / chunkSize
+    let chunk = self.chunk(number: number)
+    if let table {
+      let frames = pointer(.frames, of: chunk)
+      for f in 0..<chunk.frameCount {
+        table.release(frames.load(fromByteOffset: 4 * f, as: UInt32.self))
+      }
+    }
+    let end = number * chunkSize + chunk.count
+    if priorities != nil {
+      for t in firstIndex..<end { priorities?.set(t % ringCount, 0) }
+    }
+    cache.forget(chunk: number)
+    if chunk === open {
+      open.number += 1
+      open.count = 0
+      open.frameCount = 0
+    } else {
+      sealedBytes -= chunk.byteCount
+      sealed[number % chunkSlots] = nil
+    }
+    firstIndex = end
+    // Returns-to-go of stored transitions need only rewards from the oldest stored one on.
+    if episodeRewards.count > count { episodeRewards.removeFirst(episodeRewards.count - count) }
+  }
+
+  func usedBytes(_ column: ReplayColumn, in chunk: ReplayChunk) -> Int {
+    switch column {
+    case .frames: return chunk.frameCount * frameBytes
+    case .frameIndex: return 2 * chunk.count
+    case .actions: return actionBytes * chunk.count
+    case .rewards, .costs: return 4 * chunk.count
+    case .ends: return chunk.count
+    }
+  }
+
+  // MARK: Reading
+
+  @inline(__always) func chunk(number: Int) -> ReplayChunk {
+    if number == open.number { return open }
+    guard let chunk = sealed[number % chunkSlots], chunk.number == number else {
+      preconditionFailure("replay chunk \(number) is not stored")
+    }
+    return chunk
+  }
+
+  /// The raw bytes of `column` of `chunk`: in place, or decoded through the cache.
+  @inline(__always) func pointer(_ column: ReplayColumn, of chunk: ReplayChunk) -> UnsafeRawPointer
+  {
+    let stored = chunk.columns[column.rawValue]
+    if !stored.isEncoded { return UnsafeRawPointer(stored.storage.baseAddress!) }
+    return cache.decoded(
+      column, of: chunk, coder: coders[column.rawValue], layout: layouts[column.rawValue])
+  }
+
+  /// Where transition `t` is: its chunk and its position there.
+  @inline(__always) func locate(_ t: Int) -> (chunk: ReplayChunk, position: Int) {
+    let number = t / chunkSize
+    return (chunk(number: number), t - number * chunkSize)
+  }
+
+  @inline(__always) func end(of t: Int) -> EpisodeEnd {
+    let (chunk, j) = locate(t)
+    let raw = pointer(.ends, of: chunk).load(fromByteOffset: j, as: UInt8.self)
+    return EpisodeEnd(rawValue: raw) ?? .none
+  }
+
+  @inline(__always) func reward(of t: Int) -> Float {
+    let (chunk, j) = locate(t)
+    return pointer(.rewards, of: chunk).load(fromByteOffset: 4 * j, as: Float.self)
+  }
+
+  /// Copies frame `frame` of `chunk` (an observation row) to `destination`.
+  @inline(__always) func copyFrame(
+    _ frame: Int, of chunk: ReplayChunk, frames: UnsafeRawPointer,
+    to destination: UnsafeMutablePointer<Float>
+  ) {
+    if let table {
+      let id = frames.load(fromByteOffset: 4 * frame, as: UInt32.self)
+      destination.update(from: table.row(id), count: observationCount)
+    } else {
+      UnsafeMutableRawPointer(destination).copyMemory(
+        from: frames + frame * frameBytes, byteCount: frameBytes)
+    }
+  }
+
+  // MARK: Memory
+
+  /// Bytes a plain buffer (observation and next observation rows, action, reward, cost,
+  /// terminal flag, end, return) needs per transition: what compression is measured against.
+  public var plainBytesPerTransition: Int { 8 * observationCount + actionBytes + 17 }
+
+  /// Bytes holding the stored transitions: sealed columns, the open chunk's used part, live
+  /// observation rows, returns (and priorities when prioritized).
+  public var storedBytes: Int {
+    var bytes = sealedBytes + 4 * count
+    for column in ReplayColumn.allCases { bytes += usedBytes(column, in: open) }
+    if let table { bytes += table.liveCount * 4 * (observationCount + 1) }
+    if priorities != nil { bytes += 8 * count }
+    return bytes
+  }
+
+  /// Every byte the buffer holds, spare capacity, cache and indexes included (the memory cap
+  /// applies to this).
+  public var memoryBytes: Int {
+    sealedBytes + open.byteCount + (table?.byteCount ?? 0) + returns.count * 4
+      + cache.byteCount + (priorities.map { 16 * $0.leafCount } ?? 0)
+      + episodeRewards.count * 4
   }
 }

@@ -20,7 +20,14 @@ public struct TransitionBatch {
   /// Discounted return from this transition to the end of its episode (Monte-Carlo targets);
   /// NaN while its episode is still running.
   public var returns: [Float]
-  /// Buffer slots the rows came from (for priorities).
+  /// Discount to apply to each row's bootstrap value: gamma^k for the k rewards summed into
+  /// `rewards` (k = 1 unless n-step returns are on, fewer where the episode ended sooner).
+  public var discounts: [Float]
+  /// Importance-sampling weights of prioritized sampling (1 when sampling is uniform).
+  public var weights: [Float]
+  /// Sequence sampling: 1 for a real step, 0 for padding after an episode's end.
+  public var mask: [Float]
+  /// Transition numbers the rows came from (for priority updates).
   public var indices: [Int]
 
   public init(capacity: Int, observationCount: Int, actionCount: Int, continuous: Bool) {
@@ -35,6 +42,9 @@ public struct TransitionBatch {
     costs = rewards
     terminals = rewards
     returns = rewards
+    discounts = rewards
+    weights = [Float](repeating: 1, count: capacity)
+    mask = weights
     indices = [Int](repeating: 0, count: capacity)
   }
 }

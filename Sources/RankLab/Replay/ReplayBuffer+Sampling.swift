@@ -1,0 +1,197 @@
+import Environments
+import Foundation
+
+extension ReplayBuffer {
+  /// Fills `batch` with `batch.capacity` transitions drawn with replacement: uniformly, or in
+  /// proportion to their priorities when prioritized replay is on (with importance weights for
+  /// the current `beta`). With n-step returns each row sums up to `nStep` rewards. With
+  /// `requireReturns`, draws are retried (up to 64 times) until their episode has finished.
+  public func sample(
+    into batch: inout TransitionBatch, rng: inout PCG64, requireReturns: Bool = false
+  ) {
+    precondition(count > 0, "cannot sample an empty replay buffer")
+    let start = TimeBreakdown.now
+    if let priorities {
+      samplePrioritized(into: &batch, tree: priorities, rng: &rng)
+    } else {
+      for row in 0..<batch.capacity {
+        var t = firstIndex + rng.nextInt(below: count)
+        if requireReturns {
+          var tries = 0
+          while returns[t % ringCount].isNaN && tries < 64 {
+            t = firstIndex + rng.nextInt(below: count)
+            tries += 1
+          }
+        }
+        copy(t, into: &batch, row: row)
+        batch.weights[row] = 1
+      }
+    }
+    batch.count = batch.capacity
+    sampleNanoseconds += TimeBreakdown.now - start
+    sampledBatches += 1
+  }
+
+  /// Stratified proportional sampling: one draw from each of `capacity` equal slices of the
+  /// priority mass; weights (N · P(i))^-beta, normalized by the batch's largest.
+  private func samplePrioritized(
+    into batch: inout TransitionBatch, tree: SumTree, rng: inout PCG64
+  ) {
+    let total = tree.total
+    let slice = total / Double(batch.capacity)
+    var largest: Float = 0
+    for row in 0..<batch.capacity {
+      let mass = min((Double(row) + rng.nextDouble()) * slice, total.nextDown)
+      let leaf = tree.find(mass)
+      let t = transition(atLeaf: leaf)
+      copy(t, into: &batch, row: row)
+      let probability = tree.priority(leaf) / total
+      let weight = Float(pow(Double(count) * probability, -beta))
+      batch.weights[row] = weight
+      largest = max(largest, weight)
+    }
+    if largest > 0 { for row in 0..<batch.capacity { batch.weights[row] /= largest } }
+  }
+
+  /// The stored transition whose ring slot is `leaf`.
+  private func transition(atLeaf leaf: Int) -> Int {
+    let ring = ringCount
+    return firstIndex + ((leaf - firstIndex % ring) + ring) % ring
+  }
+
+  /// Sets the priorities of the batch's transitions from their TD errors:
+  /// (|error| + epsilon)^alpha. Transitions evicted since the batch was drawn are skipped.
+  public func updatePriorities(of batch: TransitionBatch, errors: UnsafeBufferPointer<Float>) {
+    guard let prioritized, priorities != nil else { return }
+    for row in 0..<batch.count where batch.indices[row] >= firstIndex {
+      let priority = pow(Double(abs(errors[row])) + prioritized.epsilon, prioritized.alpha)
+      priorities?.set(batch.indices[row] % ringCount, priority)
+      maxPriority = max(maxPriority, priority)
+    }
+  }
+
+  /// Fills `batch` with `batch.capacity / length` sequences of `length` consecutive steps of one
+  /// episode each, starting at uniformly drawn transitions (recurrent or Monte-Carlo targets).
+  /// Steps past the episode's end or the newest transition are zero rows with `mask` 0.
+  public func sampleSequences(into batch: inout TransitionBatch, length: Int, rng: inout PCG64) {
+    precondition(count > 0, "cannot sample an empty replay buffer")
+    precondition(length >= 1 && batch.capacity % length == 0, "batch must hold whole sequences")
+    let start = TimeBreakdown.now
+    for sequence in 0..<batch.capacity / length {
+      let first = firstIndex + rng.nextInt(below: count)
+      var alive = true
+      for step in 0..<length {
+        let row = sequence * length + step
+        let t = first + step
+        if alive && step > 0 && (t >= nextIndex || end(of: t - 1).isEnd) { alive = false }
+        if alive {
+          copy(t, into: &batch, row: row, steps: 1)
+          batch.mask[row] = 1
+        } else {
+          clear(&batch, row: row)
+        }
+        batch.weights[row] = 1
+      }
+    }
+    batch.count = batch.capacity
+    sampleNanoseconds += TimeBreakdown.now - start
+    sampledBatches += 1
+  }
+
+  /// Copies the transitions at positions `positions` (0 is the oldest stored) into `batch` in
+  /// order (probe batches, datasets).
+  public func gather(positions: [Int], into batch: inout TransitionBatch) {
+    precondition(positions.count <= batch.capacity, "more transitions than the batch holds")
+    for (row, position) in positions.enumerated() {
+      precondition(position >= 0 && position < count, "position \(position) is not stored")
+      copy(firstIndex + position, into: &batch, row: row, steps: 1)
+    }
+    batch.count = positions.count
+  }
+
+  /// Copies transition `t` into `row`, folding up to `steps` rewards (n-step) into it.
+  @inline(__always) func copy(
+    _ t: Int, into batch: inout TransitionBatch, row: Int, steps: Int? = nil
+  ) {
+    let n = observationCount
+    let (chunk, j) = locate(t)
+    let frames = pointer(.frames, of: chunk)
+    let frame = Int(pointer(.frameIndex, of: chunk).load(fromByteOffset: 2 * j, as: UInt16.self))
+    batch.observations.withUnsafeMutableBufferPointer {
+      copyFrame(frame, of: chunk, frames: frames, to: $0.baseAddress! + row * n)
+    }
+    let actions = pointer(.actions, of: chunk)
+    if continuousActions {
+      for i in 0..<actionCount {
+        batch.actionValues[row * actionCount + i] = actions.load(
+          fromByteOffset: actionBytes * j + 4 * i, as: Float.self)
+      }
+    } else {
+      batch.actionIndices[row] = actions.load(fromByteOffset: 4 * j, as: Int32.self)
+    }
+    batch.costs[row] = pointer(.costs, of: chunk).load(fromByteOffset: 4 * j, as: Float.self)
+    batch.returns[row] = returns[t % ringCount]
+    batch.indices[row] = t
+    batch.mask[row] = 1
+
+    // Sum rewards over up to n steps of the same episode; bootstrap from the last one's next
+    // observation with gamma^k. With one step this is (r, gamma) exactly.
+    var last = t
+    var lastChunk = chunk
+    var lastFrame = frame
+    var lastFrames = frames
+    var total = pointer(.rewards, of: chunk).load(fromByteOffset: 4 * j, as: Float.self)
+    var discount = returnDiscount
+    var lastEnd =
+      EpisodeEnd(rawValue: pointer(.ends, of: chunk).load(fromByteOffset: j, as: UInt8.self))
+      ?? .none
+    let horizon = steps ?? nStep
+    while last - t + 1 < horizon && !lastEnd.isEnd && last + 1 < nextIndex {
+      last += 1
+      total += discount * reward(of: last)
+      discount *= returnDiscount
+      lastEnd = end(of: last)
+      let (next, position) = locate(last)
+      lastChunk = next
+      lastFrames = pointer(.frames, of: next)
+      lastFrame = Int(
+        pointer(.frameIndex, of: next).load(fromByteOffset: 2 * position, as: UInt16.self))
+    }
+    batch.rewards[row] = total
+    batch.discounts[row] = discount
+    batch.terminals[row] = lastEnd == .terminated ? 1 : 0
+    batch.nextObservations.withUnsafeMutableBufferPointer {
+      copyFrame(lastFrame + 1, of: lastChunk, frames: lastFrames, to: $0.baseAddress! + row * n)
+    }
+  }
+
+  private func clear(_ batch: inout TransitionBatch, row: Int) {
+    let n = observationCount
+    for i in 0..<n {
+      batch.observations[row * n + i] = 0
+      batch.nextObservations[row * n + i] = 0
+    }
+    if continuousActions {
+      for i in 0..<actionCount { batch.actionValues[row * actionCount + i] = 0 }
+    } else {
+      batch.actionIndices[row] = 0
+    }
+    batch.rewards[row] = 0
+    batch.costs[row] = 0
+    batch.terminals[row] = 0
+    batch.returns[row] = 0
+    batch.discounts[row] = 0
+    batch.indices[row] = -1
+    batch.mask[row] = 0
+  }
+
+  /// Mean sampling time per batch since the last call, in microseconds (nil if none).
+  public func takeSampleMicroseconds() -> Double? {
+    defer {
+      sampleNanoseconds = 0
+      sampledBatches = 0
+    }
+    guard sampledBatches > 0 else { return nil }
+    return Double(sampleNanoseconds) / Double(sampledBatches) / 1000
+  }
+}

@@ -1,0 +1,68 @@
+/// A binary tree of non-negative priorities whose inner nodes hold the sums of their children:
+/// setting a leaf and drawing a leaf with probability proportional to its priority both take
+/// O(log n) (Schaul et al. 2016, proportional prioritization). Sums are kept in Double so that
+/// millions of updates do not drift.
+public struct SumTree: Equatable, Sendable {
+  /// Leaves (a power of two at least the requested count).
+  public let leafCount: Int
+  /// Heap layout: node 1 is the root, node i has children 2i and 2i + 1, leaf k is node
+  /// leafCount + k.
+  private(set) var nodes: [Double]
+
+  public init(count: Int) {
+    var leaves = 1
+    while leaves < count { leaves *= 2 }
+    leafCount = leaves
+    nodes = [Double](repeating: 0, count: 2 * leaves)
+  }
+
+  /// The sum of every priority.
+  public var total: Double { nodes[1] }
+
+  public func priority(_ leaf: Int) -> Double { nodes[leafCount + leaf] }
+
+  public mutating func set(_ leaf: Int, _ priority: Double) {
+    precondition(priority >= 0 && priority.isFinite, "priorities must be finite and non-negative")
+    var node = leafCount + leaf
+    nodes[node] = priority
+    node /= 2
+    while node >= 1 {
+      nodes[node] = nodes[2 * node] + nodes[2 * node + 1]
+      node /= 2
+    }
+  }
+
+  /// The leaf whose cumulative range holds `mass` (0 ≤ mass < total): walks down, going right
+  /// and subtracting the left sum whenever the mass lies beyond the left child. Leaves of zero
+  /// priority are never returned.
+  public func find(_ mass: Double) -> Int {
+    var node = 1
+    var remaining = mass
+    while node < leafCount {
+      let left = nodes[2 * node]
+      // Rounding can leave `remaining` a hair above a subtree's sum; never step into an empty
+      // subtree because of it.
+      if remaining < left || nodes[2 * node + 1] == 0 {
+        node = 2 * node
+      } else {
+        remaining -= left
+        node = 2 * node + 1
+      }
+    }
+    return node - leafCount
+  }
+
+  /// Restores from checkpointed leaves, recomputing the sums.
+  init(leaves: [Double]) {
+    self.init(count: leaves.count)
+    for (k, value) in leaves.enumerated() { nodes[leafCount + k] = value }
+    var node = leafCount - 1
+    while node >= 1 {
+      nodes[node] = nodes[2 * node] + nodes[2 * node + 1]
+      node -= 1
+    }
+  }
+
+  /// The leaf priorities (for checkpoints).
+  var leaves: ArraySlice<Double> { nodes[leafCount...] }
+}
