@@ -6,8 +6,9 @@ import RankLab
 struct BenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
-    abstract: "Measure ranklab's speed (environments, ...). Build with -c release first.",
-    subcommands: [BenchEnvsCommand.self, BenchLearnerCommand.self])
+    abstract:
+      "Measure ranklab's speed (environments, learner, replay). Build with -c release first.",
+    subcommands: [BenchEnvsCommand.self, BenchLearnerCommand.self, BenchReplayCommand.self])
 }
 
 /// `ranklab bench envs`: steps per second of every environment.

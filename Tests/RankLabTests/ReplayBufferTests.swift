@@ -149,6 +149,30 @@ import Testing
     }
   }
 
+  /// The in-place sampler (raw columns, three prefetching passes) copies exactly what the
+  /// general per-row path copies.
+  @Test(arguments: [false, true])
+  func inPlaceSamplingMatchesTheGeneralPath(dedup: Bool) throws {
+    let all = Self.episodes(5000, width: 6, seed: 13)
+    let replay = try Self.make(capacity: 3000, chunk: 128, dedup: dedup, width: 6)
+    Self.fill(replay, all)
+    #expect(replay.readsInPlace)
+    var fast = replay.makeBatch(size: 256)
+    var general = replay.makeBatch(size: 256)
+    var rng = PCG64(seed: 3)
+    replay.sample(into: &fast, rng: &rng, requireReturns: true)
+    for row in 0..<256 { replay.copy(fast.indices[row], into: &general, row: row) }
+    #expect(Self.bits(fast.observations[...]) == Self.bits(general.observations[...]))
+    #expect(Self.bits(fast.nextObservations[...]) == Self.bits(general.nextObservations[...]))
+    #expect(fast.actionIndices == general.actionIndices)
+    #expect(Self.bits(fast.rewards[...]) == Self.bits(general.rewards[...]))
+    #expect(fast.costs == general.costs && fast.terminals == general.terminals)
+    #expect(Self.bits(fast.returns[...]) == Self.bits(general.returns[...]))
+    #expect(fast.discounts == general.discounts)
+    // requireReturns drew only transitions of finished episodes.
+    #expect(fast.returns.allSatisfy { !$0.isNaN })
+  }
+
   @Test func nextObservationsAreNotStoredTwice() throws {
     let all = Self.episodes(2000, width: 16, seed: 3)
     let replay = try Self.make(capacity: 4096, chunk: 256, width: 16)

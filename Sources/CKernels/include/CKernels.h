@@ -27,3 +27,6 @@ double ranklab_sum_of_squares(const float *x, size_t n);
 
 /// x[i] *= scale.
 void ranklab_scale(float *x, size_t n, float scale);
+
+/// Hints the cache to fetch the line holding p (replay sampling overlaps its memory misses).
+static inline void ranklab_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }

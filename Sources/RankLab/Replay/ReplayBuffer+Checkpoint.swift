@@ -153,7 +153,9 @@ extension ReplayBuffer {
       sealed[chunk.number % chunkSlots] = chunk
       sealedBytes += chunk.byteCount
       cache.forget(chunk: chunk.number)
+      register(chunk)
     }
+    register(open)
     firstIndex = state.firstIndex
     nextIndex = state.nextIndex
     self.returns = returns

@@ -1,3 +1,4 @@
+import CKernels
 import Environments
 import Foundation
 
@@ -13,23 +14,115 @@ extension ReplayBuffer {
     let start = TimeBreakdown.now
     if let priorities {
       samplePrioritized(into: &batch, tree: priorities, rng: &rng)
+    } else if readsInPlace && nStep == 1 {
+      for row in 0..<batch.capacity {
+        batch.indices[row] = drawUniform(rng: &rng, requireReturns: requireReturns)
+      }
+      gatherInPlace(&batch)
     } else {
       for row in 0..<batch.capacity {
-        var t = firstIndex + rng.nextInt(below: count)
-        if requireReturns {
-          var tries = 0
-          while returns[t % ringCount].isNaN && tries < 64 {
-            t = firstIndex + rng.nextInt(below: count)
-            tries += 1
-          }
-        }
-        copy(t, into: &batch, row: row)
+        copy(drawUniform(rng: &rng, requireReturns: requireReturns), into: &batch, row: row)
         batch.weights[row] = 1
       }
     }
     batch.count = batch.capacity
     sampleNanoseconds += TimeBreakdown.now - start
     sampledBatches += 1
+  }
+
+  /// A uniformly drawn stored transition; with `requireReturns`, redrawn (up to 64 times)
+  /// while its episode is unfinished.
+  @inline(__always) private func drawUniform(rng: inout PCG64, requireReturns: Bool) -> Int {
+    var t = firstIndex + rng.nextInt(below: count)
+    if requireReturns {
+      var tries = 0
+      while returns[t % ringCount].isNaN && tries < 64 {
+        t = firstIndex + rng.nextInt(below: count)
+        tries += 1
+      }
+    }
+    return t
+  }
+
+  /// Copies the one-step transitions `batch.indices` names when every column is raw (codec
+  /// `none`): in three passes that prefetch what the next pass reads, so the cache misses of
+  /// the 256 random rows of a large buffer overlap instead of queueing one after another.
+  private func gatherInPlace(_ batch: inout TransitionBatch) {
+    let rows = batch.capacity
+    let w = observationCount
+    let frameStride = frameBytes
+    let columns = ReplayColumn.allCases.count
+    base.withUnsafeBufferPointer { base in
+      @inline(__always) func column(_ t: Int, _ c: ReplayColumn) -> UnsafeRawPointer {
+        base[(t / chunkSize) % chunkSlots * columns + c.rawValue]!
+      }
+      // Pass 1: the per-transition columns.
+      for row in 0..<rows {
+        let t = batch.indices[row]
+        let j = t % chunkSize
+        ranklab_prefetch(column(t, .frameIndex) + 2 * j)
+        ranklab_prefetch(column(t, .actions) + actionBytes * j)
+        ranklab_prefetch(column(t, .rewards) + 4 * j)
+        ranklab_prefetch(column(t, .costs) + 4 * j)
+        ranklab_prefetch(column(t, .ends) + j)
+        returns.withUnsafeBufferPointer { ranklab_prefetch($0.baseAddress! + t % ringCount) }
+      }
+      // Pass 2: the frames (rows, or ids into the observation table).
+      for row in 0..<rows {
+        let t = batch.indices[row]
+        let frame = Int(
+          column(t, .frameIndex).load(fromByteOffset: 2 * (t % chunkSize), as: UInt16.self))
+        let address = column(t, .frames) + frame * frameStride
+        ranklab_prefetch(address)
+        ranklab_prefetch(address + frameStride + frameStride - 1)
+      }
+      // Pass 3: copy.
+      batch.observations.withUnsafeMutableBufferPointer { observations in
+        batch.nextObservations.withUnsafeMutableBufferPointer { nextObservations in
+          for row in 0..<rows {
+            let t = batch.indices[row]
+            let j = t % chunkSize
+            let frames = column(t, .frames)
+            let frame = Int(column(t, .frameIndex).load(fromByteOffset: 2 * j, as: UInt16.self))
+            let o = observations.baseAddress! + row * w
+            let n = nextObservations.baseAddress! + row * w
+            if let table {
+              o.update(
+                from: table.row(frames.load(fromByteOffset: 4 * frame, as: UInt32.self)), count: w)
+              n.update(
+                from: table.row(frames.load(fromByteOffset: 4 * frame + 4, as: UInt32.self)),
+                count: w)
+            } else {
+              UnsafeMutableRawPointer(o).copyMemory(
+                from: frames + frame * frameStride, byteCount: frameStride)
+              UnsafeMutableRawPointer(n).copyMemory(
+                from: frames + (frame + 1) * frameStride, byteCount: frameStride)
+            }
+          }
+        }
+      }
+      for row in 0..<rows {
+        let t = batch.indices[row]
+        let j = t % chunkSize
+        let actions = column(t, .actions)
+        if continuousActions {
+          for i in 0..<actionCount {
+            batch.actionValues[row * actionCount + i] = actions.load(
+              fromByteOffset: actionBytes * j + 4 * i, as: Float.self)
+          }
+        } else {
+          batch.actionIndices[row] = actions.load(fromByteOffset: 4 * j, as: Int32.self)
+        }
+        batch.rewards[row] = column(t, .rewards).load(fromByteOffset: 4 * j, as: Float.self)
+        batch.costs[row] = column(t, .costs).load(fromByteOffset: 4 * j, as: Float.self)
+        let end = column(t, .ends).load(fromByteOffset: j, as: UInt8.self)
+        batch.terminals[row] = end == EpisodeEnd.terminated.rawValue ? 1 : 0
+        batch.returns[row] = returns[t % ringCount]
+        batch.discounts[row] = returnDiscount
+        batch.weights[row] = 1
+        batch.mask[row] = 1
+      }
+    }
   }
 
   /// Stratified proportional sampling: one draw from each of `capacity` equal slices of the

@@ -61,6 +61,12 @@ public final class ReplayBuffer {
   var sampleNanoseconds: UInt64 = 0
   var sampledBatches = 0
 
+  /// Every column of every chunk is raw (all codecs `none`): sampling reads them in place.
+  let readsInPlace: Bool
+  /// Raw column addresses by `slot * columns + column`, for the chunk in each ring slot (the
+  /// open chunk included): the in-place sampler's one lookup per column.
+  var base: [UnsafeRawPointer?]
+
   /// Frame bytes: one observation row, or one 32-bit id.
   let frameBytes: Int
   let actionBytes: Int
@@ -138,11 +144,14 @@ public final class ReplayBuffer {
       }
     }
     open = ReplayChunk(number: 0, columns: capacities.map(ChunkColumn.allocate(capacity:)))
+    readsInPlace = coders.allSatisfy { $0.codec == .none }
+    base = [UnsafeRawPointer?](repeating: nil, count: chunkSlots * ReplayColumn.allCases.count)
     sealed = [ReplayChunk?](repeating: nil, count: chunkSlots)
     returns = [Float](repeating: .nan, count: chunkSlots * chunkSize)
     cache = DecodedChunkCache(slots: config.cacheChunks, capacities: capacities)
     if prioritized != nil { priorities = SumTree(count: chunkSlots * chunkSize) }
     episodeRewards.reserveCapacity(1024)
+    register(open)
   }
 
   /// A buffer with default storage (raw columns, no deduplication).
@@ -275,9 +284,22 @@ public final class ReplayBuffer {
     sealed[chunk.number % chunkSlots] = chunk
     sealedBytes += chunk.byteCount
     cache.forget(chunk: chunk.number)
+    register(chunk)
     open.number += 1
     open.count = 0
     open.frameCount = 0
+    register(open)
+  }
+
+  /// Records the raw column addresses of the chunk now in its ring slot.
+  func register(_ chunk: ReplayChunk) {
+    let columns = ReplayColumn.allCases.count
+    let slot = chunk.number % chunkSlots
+    for c in 0..<columns {
+      let column = chunk.columns[c]
+      base[slot * columns + c] =
+        column.isEncoded ? nil : UnsafeRawPointer(column.storage.baseAddress!)
+    }
   }
 
   /// Drops the oldest chunk: its observation rows lose a user and its priorities go to zero.
@@ -299,6 +321,7 @@ public final class ReplayBuffer {
       open.number += 1
       open.count = 0
       open.frameCount = 0
+      register(open)
     } else {
       sealedBytes -= chunk.byteCount
       sealed[number % chunkSlots] = nil
