@@ -150,6 +150,8 @@ public enum ReplayBenchmark {
     let sampleMicroseconds = (clock.now - start).inSeconds / Double(batches) * 1e6
 
     let usage = replay.usage
+    // The buffer's footprint, before the plain-zstd comparison allocates its own copies.
+    let peakRSS = peakResidentMiB()
     let plain =
       plainSample > 0
       ? try plainZstd(replay, transitions: min(plainSample, replay.count), level: level, dump: dump)
@@ -160,7 +162,7 @@ public enum ReplayBenchmark {
       compressionRatio: usage.compressionRatio, distinctObservations: usage.distinctObservations,
       insertPerSecond: Double(transitions) / insertSeconds, batchSize: batchSize,
       sampleMicroseconds: sampleMicroseconds, sampledBatches: batches,
-      peakRSSMiB: peakResidentMiB(), plainZstd: plain)
+      peakRSSMiB: peakRSS, plainZstd: plain)
   }
 
   /// The plain layout (observation and next observation rows, action, reward, cost, terminal,

@@ -101,6 +101,7 @@ public struct ExperimentConfig: ConfigSchema {
     require(eval.episodes >= 1, "eval.episodes", "must be at least 1")
     require(eval.finalEpisodes >= 0, "eval.final_episodes", "must be non-negative")
     require(eval.record >= 0, "eval.record", "must be non-negative")
+    require(eval.recordEvery >= 0, "eval.record_every", "must be non-negative (0: never)")
     require(rank.every >= 0, "rank.every", "must be non-negative (0 disables rank measurement)")
     require(rank.probeSize >= 1, "rank.probe_size", "must be at least 1")
     require(rank.delta > 0 && rank.delta < 1, "rank.delta", "must be within (0, 1)")
@@ -401,13 +402,20 @@ public struct EvalConfig: Codable, Equatable, Sendable {
   public var episodes = 10
   /// Episodes of the final evaluation at the end of training (0: the same as `episodes`).
   public var finalEpisodes = 20
-  /// Final-evaluation episodes recorded to `<run>/replays/final-NN.rlep` (play them with
-  /// `ranklab replay`).
+  /// Final-evaluation episodes recorded as `final-NN.rlep` (play them with `ranklab replay`).
   public var record = 1
+  /// Steps between greedy episodes recorded during training as `step-NNNNNNNNN.rlep`, each an
+  /// extra episode from a seed of its own that leaves the evaluation figures untouched (0: none).
+  public var recordEvery = 0
+  /// Where recorded episodes go: empty for `<run>/replays/`, or a directory such as `Replays`
+  /// (file names then start with the run's name, variant and seed).
+  public var recordDir = ""
 
   enum CodingKeys: String, CodingKey {
     case every, episodes, record
     case finalEpisodes = "final_episodes"
+    case recordEvery = "record_every"
+    case recordDir = "record_dir"
   }
 }
 

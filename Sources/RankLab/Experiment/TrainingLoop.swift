@@ -45,6 +45,8 @@ struct TrainingLoop<E: Environment> {
   /// machine, not the run).
   var time = TimeBreakdown()
   var nextObservation: [Float]
+  /// Where recorded episodes go, and the prefix of their file names.
+  var recordings = (directory: URL(fileURLWithPath: "replays"), prefix: "")
   private var lastLogTime = Date()
   private var lastLogStep = 0
 
@@ -108,6 +110,9 @@ struct TrainingLoop<E: Environment> {
       if step % config.eval.every == 0 {
         let start = TimeBreakdown.now
         try evaluate(into: &row, episodes: config.eval.episodes, prefix: "eval/return")
+        if config.eval.recordEvery > 0 && step % config.eval.recordEvery == 0 {
+          try recordEpisode(step: step)
+        }
         time.evaluation += TimeBreakdown.since(start)
       }
       if config.rank.every > 0 && step % config.rank.every == 0 {
@@ -254,27 +259,44 @@ struct TrainingLoop<E: Environment> {
     state.lastSrank = rank.srank
   }
 
+  /// Records one greedy episode on a copy of the evaluation environment, from a seed drawn for
+  /// this step, so recording changes no other number of the run.
+  private func recordEpisode(step: Int) throws {
+    var generator = PCG64(seed: UInt64(seed), stream: [7, UInt32(truncatingIfNeeded: step)])
+    var header = episodeHeader()
+    header.seed = generator.next() >> 1
+    var env = state.evalEnv
+    try FileManager.default.createDirectory(
+      at: recordings.directory, withIntermediateDirectories: true)
+    let url = recordings.directory.appendingPathComponent(
+      recordings.prefix + String(format: "step-%09d.rlep", step))
+    _ = try Evaluation.run(&env, agent: agent, episodes: 1, seeds: [header.seed ?? 0]) { _, first in
+      try EpisodeWriter(url: url, header: header, resetObservation: first)
+    }
+  }
+
   /// The final evaluation and summary.
   mutating func finish(metrics: MetricsWriter, directory: RunDirectory) throws -> RunSummary {
     var row = MetricsRecord(step: state.step)
     let episodes = config.eval.finalEpisodes > 0 ? config.eval.finalEpisodes : config.eval.episodes
     // Final episodes each start from a seed of their own, so any of them can be replayed and
-    // re-simulated exactly; the first `eval.record` are written to <run>/replays/.
+    // re-simulated exactly; the first `eval.record` are recorded.
     var seedSource = PCG64(seed: UInt64(seed), stream: [6])
     let seeds = (0..<episodes).map { _ in seedSource.next() >> 1 }
-    let replays = directory.url.appendingPathComponent("replays")
+    let replays = recordings.directory
     if config.eval.record > 0 {
       try FileManager.default.createDirectory(at: replays, withIntermediateDirectories: true)
     }
     let header = episodeHeader()
     let recorded = config.eval.record
+    let prefix = recordings.prefix
     try evaluate(into: &row, episodes: episodes, prefix: "eval/final_return", seeds: seeds) {
       k, first in
       guard k < recorded else { return nil }
       var episodeHeader = header
       episodeHeader.seed = seeds[k]
       return try EpisodeWriter(
-        url: replays.appendingPathComponent(String(format: "final-%02d.rlep", k)),
+        url: replays.appendingPathComponent(prefix + String(format: "final-%02d.rlep", k)),
         header: episodeHeader,
         resetObservation: first)
     }

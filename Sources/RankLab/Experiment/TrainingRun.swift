@@ -51,6 +51,13 @@ public final class TrainingRun {
     let replay = try makeReplay(prototype: prototype)
     var loop = TrainingLoop(
       config: config, seed: seed, prototype: prototype, agent: agent, replay: replay)
+    if config.eval.recordDir.isEmpty {
+      loop.recordings = (directory.url.appendingPathComponent("replays"), "")
+    } else {
+      let label = [config.name, variant, "seed\(seed)"].filter { !$0.isEmpty }
+        .joined(separator: "-").replacingOccurrences(of: "/", with: "_")
+      loop.recordings = (URL(fileURLWithPath: config.eval.recordDir), label + "-")
+    }
 
     var position: TrainingLoop<E>.OutputPosition?
     if resume {
