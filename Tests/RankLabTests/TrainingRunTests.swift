@@ -65,6 +65,28 @@ import Testing
     #expect(rows.contains { $0.contains("rank/ntk_velocity") })
   }
 
+  @Test func episodesRecordedDuringTrainingReplayAndChangeNothing() throws {
+    let plain = try Self.makeRun(try temporaryDirectory())
+    try plain.run()
+    let elsewhere = try temporaryDirectory()
+    let text = Self.smallConfig.replacingOccurrences(
+      of: "final_episodes: 3}",
+      with: "final_episodes: 3, record_every: 1000, record_dir: \(elsewhere.path)}")
+    let recording = try Self.makeRun(try temporaryDirectory(), text: text)
+    try recording.run()
+    #expect(try Self.rows(recording.directory) == Self.rows(plain.directory))
+    let files = try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).sorted()
+    #expect(
+      files == [
+        "tiny-seed0-final-00.rlep", "tiny-seed0-step-000001000.rlep",
+        "tiny-seed0-step-000002000.rlep", "tiny-seed0-step-000003000.rlep",
+      ])
+    for file in files {
+      let episode = try EpisodeReader.read(from: elsewhere.appendingPathComponent(file))
+      #expect(try EpisodeSimulation(episode).divergence == nil, "\(file)")
+    }
+  }
+
   @Test func interruptedRunResumesToTheSameRows() throws {
     let whole = try Self.makeRun(try temporaryDirectory())
     try whole.run()
