@@ -81,7 +81,7 @@ import Testing
     agent.computeTargets()
     // Episodes end at t = 4 and 9: returns of t = 0..4 are Σ 0.9^k r.
     let expected04: Float = (0..<5).reduce(0) { $0 + pow(0.9, Float($1)) * Float($1) * 0.1 }
-    #expect(abs(replay.returns[0] - expected04) < 1e-5)
+    #expect(abs(replay.returnOf(0) - expected04) < 1e-5)
     for i in 0..<agent.batch.count { #expect(agent.targets[i] == agent.batch.returns[i]) }
     #expect(agent.batch.returns.prefix(agent.batch.count).allSatisfy { !$0.isNaN })
   }

@@ -300,6 +300,9 @@ import Testing
         rejected += 1
       }
     }
+    // Flips in encoded columns fail zstd's frame checksum; flips in frame numbers, ids,
+    // actions and ends fail the checks; a flip in a raw reward or return goes unseen here (in
+    // a file, the archive's per-section CRC-32C catches it).
     #expect(rejected > 100)
     var wrongLayout = archive
     try wrongLayout.put("replay/layout", json: ["nonsense": 1])

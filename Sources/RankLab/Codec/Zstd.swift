@@ -60,6 +60,9 @@ public final class ZstdCompressor {
     do {
       _ = try ZstdError.check(
         ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, Int32(level)), "set level")
+      // A 4-byte checksum per frame: damaged data fails to decode instead of decoding wrong.
+      _ = try ZstdError.check(
+        ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1), "set checksum flag")
     } catch {
       ZSTD_freeCCtx(context)
       throw error

@@ -334,6 +334,8 @@ public struct ReplayCodecs: Codable, Equatable, Sendable {
   public var costs = ColumnCodec.none
   /// Each transition's episode end (none / terminated / truncated).
   public var ends = ColumnCodec.none
+  /// Monte-Carlo returns, encoded once every episode in the chunk has ended.
+  public var returns = ColumnCodec.none
 
   /// The smallest footprint: every column filtered to suit it and zstd-compressed.
   public static let compact: ReplayCodecs = {
@@ -345,11 +347,12 @@ public struct ReplayCodecs: Codable, Equatable, Sendable {
     codecs.rewards = .floats
     codecs.costs = .floats
     codecs.ends = .smallIntegers
+    codecs.returns = .floats
     return codecs
   }()
 
   enum CodingKeys: String, CodingKey {
-    case observations, actions, rewards, costs, ends
+    case observations, actions, rewards, costs, ends, returns
     case frameIndex = "frame_index"
   }
 }

@@ -27,6 +27,7 @@ extension ReplayBuffer {
     var previousEnded: Bool
     var maxPriority: Double
     var beta: Double
+    var finalReturnsChunk: Int
     /// Sealed chunks oldest first, then the open chunk.
     var chunks: [ChunkRecord]
   }
@@ -69,9 +70,9 @@ extension ReplayBuffer {
       "replay/state",
       json: State(
         firstIndex: firstIndex, nextIndex: nextIndex, previousEnded: previousEnded,
-        maxPriority: maxPriority, beta: beta, chunks: records))
+        maxPriority: maxPriority, beta: beta, finalReturnsChunk: finalReturnsChunk,
+        chunks: records))
     archive.put("replay/chunks", bytes: blob)
-    archive.put("replay/returns", array: returns)
     archive.put("replay/episode_rewards", array: episodeRewards)
     if let priorities { archive.put("replay/priorities", array: Array(priorities.leaves)) }
     table?.save(into: &archive, prefix: "replay/observation_table")
@@ -98,7 +99,6 @@ extension ReplayBuffer {
     }
     let state = try archive.json("replay/state", as: State.self)
     let blob = try archive.bytes("replay/chunks")
-    let returns = try archive.array("replay/returns", of: Float.self, count: ringCount)
     let episodeRewards = try archive.array("replay/episode_rewards", of: Float.self)
     func fail(_ what: String) -> CheckpointError { .invalid("replay: \(what)") }
 
@@ -158,7 +158,7 @@ extension ReplayBuffer {
     register(open)
     firstIndex = state.firstIndex
     nextIndex = state.nextIndex
-    self.returns = returns
+    finalReturnsChunk = state.finalReturnsChunk
     self.episodeRewards = episodeRewards
     previousEnded = state.previousEnded
     maxPriority = state.maxPriority

@@ -30,13 +30,18 @@ extension ReplayBuffer {
     sampledBatches += 1
   }
 
+  @inline(__always) func returnOf(_ t: Int) -> Float {
+    let (chunk, j) = locate(t)
+    return pointer(.returns, of: chunk).load(fromByteOffset: 4 * j, as: Float.self)
+  }
+
   /// A uniformly drawn stored transition; with `requireReturns`, redrawn (up to 64 times)
   /// while its episode is unfinished.
   @inline(__always) private func drawUniform(rng: inout PCG64, requireReturns: Bool) -> Int {
     var t = firstIndex + rng.nextInt(below: count)
     if requireReturns {
       var tries = 0
-      while returns[t % ringCount].isNaN && tries < 64 {
+      while returnOf(t).isNaN && tries < 64 {
         t = firstIndex + rng.nextInt(below: count)
         tries += 1
       }
@@ -65,7 +70,7 @@ extension ReplayBuffer {
         ranklab_prefetch(column(t, .rewards) + 4 * j)
         ranklab_prefetch(column(t, .costs) + 4 * j)
         ranklab_prefetch(column(t, .ends) + j)
-        returns.withUnsafeBufferPointer { ranklab_prefetch($0.baseAddress! + t % ringCount) }
+        ranklab_prefetch(column(t, .returns) + 4 * j)
       }
       // Pass 2: the frames (rows, or ids into the observation table).
       for row in 0..<rows {
@@ -117,7 +122,7 @@ extension ReplayBuffer {
         batch.costs[row] = column(t, .costs).load(fromByteOffset: 4 * j, as: Float.self)
         let end = column(t, .ends).load(fromByteOffset: j, as: UInt8.self)
         batch.terminals[row] = end == EpisodeEnd.terminated.rawValue ? 1 : 0
-        batch.returns[row] = returns[t % ringCount]
+        batch.returns[row] = column(t, .returns).load(fromByteOffset: 4 * j, as: Float.self)
         batch.discounts[row] = returnDiscount
         batch.weights[row] = 1
         batch.mask[row] = 1
@@ -223,7 +228,7 @@ extension ReplayBuffer {
       batch.actionIndices[row] = actions.load(fromByteOffset: 4 * j, as: Int32.self)
     }
     batch.costs[row] = pointer(.costs, of: chunk).load(fromByteOffset: 4 * j, as: Float.self)
-    batch.returns[row] = returns[t % ringCount]
+    batch.returns[row] = pointer(.returns, of: chunk).load(fromByteOffset: 4 * j, as: Float.self)
     batch.indices[row] = t
     batch.mask[row] = 1
 

@@ -41,8 +41,8 @@ public final class ReplayBuffer {
   var open: ReplayChunk
   let chunkSlots: Int
   let table: ObservationTable?
-  /// Monte-Carlo returns by `t % ringCount`; NaN while the episode runs.
-  var returns: [Float]
+  /// Sealed chunks below this number have final returns (encoded if their codec says so).
+  var finalReturnsChunk = 0
   /// Rewards of the running episode, to fill its returns when it ends.
   var episodeRewards: [Float] = []
   var previousEnded = true
@@ -116,7 +116,7 @@ public final class ReplayBuffer {
       case .frameIndex: return .of(UInt16.self)
       case .actions:
         return continuous ? .of(Float.self, rowWidth: actionWidth) : .of(Int32.self)
-      case .rewards, .costs: return .of(Float.self)
+      case .rewards, .costs, .returns: return .of(Float.self)
       case .ends: return .of(UInt8.self)
       }
     }
@@ -129,6 +129,7 @@ public final class ReplayBuffer {
       case .rewards: return try ColumnCoder(codecs.rewards)
       case .costs: return try ColumnCoder(codecs.costs)
       case .ends: return try ColumnCoder(codecs.ends)
+      case .returns: return try ColumnCoder(codecs.returns)
       }
     }
     let chunk = chunkSize
@@ -139,7 +140,7 @@ public final class ReplayBuffer {
       case .frames: return frameCapacity
       case .frameIndex: return 2 * chunk
       case .actions: return actionBytes * chunk
-      case .rewards, .costs: return 4 * chunk
+      case .rewards, .costs, .returns: return 4 * chunk
       case .ends: return chunk
       }
     }
@@ -147,7 +148,6 @@ public final class ReplayBuffer {
     readsInPlace = coders.allSatisfy { $0.codec == .none }
     base = [UnsafeRawPointer?](repeating: nil, count: chunkSlots * ReplayColumn.allCases.count)
     sealed = [ReplayChunk?](repeating: nil, count: chunkSlots)
-    returns = [Float](repeating: .nan, count: chunkSlots * chunkSize)
     cache = DecodedChunkCache(slots: config.cacheChunks, capacities: capacities)
     if prioritized != nil { priorities = SumTree(count: chunkSlots * chunkSize) }
     episodeRewards.reserveCapacity(1024)
@@ -208,10 +208,10 @@ public final class ReplayBuffer {
     open[.rewards].storage.storeBytes(of: Float(reward), toByteOffset: 4 * j, as: Float.self)
     open[.costs].storage.storeBytes(of: Float(cost), toByteOffset: 4 * j, as: Float.self)
     open[.ends].storage.storeBytes(of: end.rawValue, toByteOffset: j, as: UInt8.self)
+    open[.returns].storage.storeBytes(of: Float.nan, toByteOffset: 4 * j, as: Float.self)
     open.count += 1
     let t = nextIndex
     nextIndex += 1
-    returns[t % ringCount] = .nan
     episodeRewards.append(Float(reward))
     if prioritized != nil { priorities?.set(t % ringCount, maxPriority) }
     previousEnded = end.isEnd
@@ -227,10 +227,43 @@ public final class ReplayBuffer {
     var t = nextIndex - 1
     for reward in episodeRewards.reversed() {
       running = reward + returnDiscount * running
-      if t >= firstIndex { returns[t % ringCount] = running }
+      if t >= firstIndex {
+        let (chunk, j) = locate(t)
+        chunk[.returns].storage.storeBytes(of: running, toByteOffset: 4 * j, as: Float.self)
+      }
       t -= 1
     }
     episodeRewards.removeAll(keepingCapacity: true)
+    finalizeReturns()
+  }
+
+  /// Encodes the returns of sealed chunks whose episodes have all ended: every transition
+  /// before the running episode's first one.
+  private func finalizeReturns() {
+    let finalThrough = nextIndex - (previousEnded ? 0 : episodeRewards.count)
+    finalReturnsChunk = max(finalReturnsChunk, firstIndex / chunkSize)
+    while finalReturnsChunk < open.number && (finalReturnsChunk + 1) * chunkSize <= finalThrough {
+      let chunk = self.chunk(number: finalReturnsChunk)
+      finalReturnsChunk += 1
+      let coder = coders[ReplayColumn.returns.rawValue]
+      guard coder.codec != .none else { continue }
+      let raw = chunk[.returns]
+      encodeScratch.removeAll(keepingCapacity: true)
+      do {
+        try coder.encode(
+          raw.bytes, layout: layouts[ReplayColumn.returns.rawValue], appendingTo: &encodeScratch)
+      } catch {
+        preconditionFailure("replay returns failed to encode: \(error)")
+      }
+      let encoded = encodeScratch.withUnsafeBytes {
+        ChunkColumn.copy(of: $0, rawCount: raw.count, isEncoded: true)
+      }
+      sealedBytes += encoded.storage.count - raw.storage.count
+      raw.storage.deallocate()
+      chunk[.returns] = encoded
+      cache.forget(chunk: chunk.number)
+      register(chunk)
+    }
   }
 
   private func pushFrame(_ row: UnsafeBufferPointer<Float>) {
@@ -267,7 +300,8 @@ public final class ReplayBuffer {
       let raw = UnsafeRawBufferPointer(
         rebasing: open[column].storage[..<usedBytes(column, in: open)])
       let coder = coders[column.rawValue]
-      if coder.codec == .none {
+      // Returns stay raw until final (see finalizeReturns).
+      if coder.codec == .none || column == .returns {
         chunk.columns.append(.copy(of: raw, rawCount: raw.count, isEncoded: false))
         continue
       }
@@ -289,6 +323,7 @@ public final class ReplayBuffer {
     open.count = 0
     open.frameCount = 0
     register(open)
+    finalizeReturns()
   }
 
   /// Records the raw column addresses of the chunk now in its ring slot.
@@ -336,7 +371,7 @@ public final class ReplayBuffer {
     case .frames: return chunk.frameCount * frameBytes
     case .frameIndex: return 2 * chunk.count
     case .actions: return actionBytes * chunk.count
-    case .rewards, .costs: return 4 * chunk.count
+    case .rewards, .costs, .returns: return 4 * chunk.count
     case .ends: return chunk.count
     }
   }
@@ -398,9 +433,9 @@ public final class ReplayBuffer {
   public var plainBytesPerTransition: Int { 8 * observationCount + actionBytes + 17 }
 
   /// Bytes holding the stored transitions: sealed columns, the open chunk's used part, live
-  /// observation rows, returns (and priorities when prioritized).
+  /// observation rows (and priorities when prioritized).
   public var storedBytes: Int {
-    var bytes = sealedBytes + 4 * count
+    var bytes = sealedBytes
     for column in ReplayColumn.allCases { bytes += usedBytes(column, in: open) }
     if let table { bytes += table.liveCount * 4 * (observationCount + 1) }
     if priorities != nil { bytes += 8 * count }
@@ -410,7 +445,7 @@ public final class ReplayBuffer {
   /// Every byte the buffer holds, spare capacity, cache and indexes included (the memory cap
   /// applies to this).
   public var memoryBytes: Int {
-    sealedBytes + open.byteCount + (table?.byteCount ?? 0) + returns.count * 4
+    sealedBytes + open.byteCount + (table?.byteCount ?? 0)
       + cache.byteCount + (priorities.map { 16 * $0.leafCount } ?? 0)
       + episodeRewards.count * 4
   }

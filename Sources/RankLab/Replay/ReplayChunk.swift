@@ -13,6 +13,10 @@ enum ReplayColumn: Int, CaseIterable, Sendable {
   case costs
   /// UInt8 per transition: its `EpisodeEnd`.
   case ends
+  /// Float per transition: the discounted return to the episode's end (NaN until it ends).
+  /// It changes after a chunk is sealed, so a sealed chunk keeps it raw until every episode
+  /// it touches has ended, and only then encodes it.
+  case returns
 
   var name: String {
     switch self {
@@ -22,6 +26,7 @@ enum ReplayColumn: Int, CaseIterable, Sendable {
     case .rewards: return "rewards"
     case .costs: return "costs"
     case .ends: return "ends"
+    case .returns: return "returns"
     }
   }
 }
