@@ -61,6 +61,25 @@ import Testing
     }
   }
 
+  @Test func greedyPolicyActsWithTheAverageOfTheIterates() {
+    let (agent, replay) = Self.agent { $0.policyAveraging = 0.25 }
+    let averaged = try! #require(agent.averaged)
+    var expected = agent.online.parameters
+    for _ in 0..<3 {
+      _ = agent.train(replay: replay, gradientSteps: 1)
+      for i in expected.indices { expected[i] += 0.25 * (agent.online.parameters[i] - expected[i]) }
+    }
+    #expect(zip(averaged.parameters, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+    #expect(averaged.parameters != agent.online.parameters)
+    // Greedy actions and recorded values come from the average; exploring ones from the latest.
+    let observation: [Float] = [0.3, -0.2, 0.7]
+    let values = observation.withUnsafeBufferPointer { agent.actionValues($0) }
+    let direct = Self.q(averaged, observation[...])  // sgemm here, sgemv in the agent
+    #expect(zip(values!, direct).allSatisfy { abs($0 - $1) < 1e-5 })
+    let greedy = observation.withUnsafeBufferPointer { agent.act($0, explore: false) }
+    #expect(greedy == .discrete(values![1] > values![0] ? 1 : 0))
+  }
+
   @Test func doubleDQNLetsTheOnlineNetworkChoose() {
     let (agent, replay) = Self.agent { $0.doubleQ = true }
     sampled(agent, replay)

@@ -12,6 +12,7 @@ extension QLearningAgent {
   public func save(into archive: inout CheckpointArchive) throws {
     archive.put("agent/online", array: online.parameters)
     archive.put("agent/target", array: target.parameters)
+    if let averaged { archive.put("agent/averaged", array: averaged.parameters) }
     archive.put("agent/adam_m", array: optimizer.firstMoment)
     archive.put("agent/adam_v", array: optimizer.secondMoment)
     try archive.put(
@@ -25,6 +26,9 @@ extension QLearningAgent {
     let count = online.parameters.count
     online.parameters = try archive.array("agent/online", of: Float.self, count: count)
     target.parameters = try archive.array("agent/target", of: Float.self, count: count)
+    if let averaged {
+      averaged.parameters = try archive.array("agent/averaged", of: Float.self, count: count)
+    }
     let counters = try archive.json("agent/state", as: Counters.self)
     optimizer.restore(
       step: counters.adamStep,

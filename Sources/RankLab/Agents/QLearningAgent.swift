@@ -11,6 +11,8 @@ public final class QLearningAgent: Agent {
   let observationCount: Int
   let online: MLP
   let target: MLP
+  /// The moving average of the online weights the greedy policy uses (`policy_averaging`).
+  let averaged: MLP?
   var optimizer: Adam
   /// Exploration and minibatch sampling.
   var rng: PCG64
@@ -59,6 +61,7 @@ public final class QLearningAgent: Agent {
       sizes: sizes, activation: config.network.activation, initialization: config.network.`init`,
       rng: &initRNG)
     target = MLP(copying: online)
+    averaged = config.policyAveraging > 0 ? MLP(copying: online) : nil
     optimizer = Adam(
       parameterCount: online.parameters.count, learningRate: Float(config.learningRate),
       epsilon: Float(config.adamEps))
@@ -103,7 +106,8 @@ public final class QLearningAgent: Agent {
   public func act(_ observation: UnsafeBufferPointer<Float>, explore: Bool) -> Action {
     if explore && rng.nextDouble() < epsilon { return .discrete(rng.nextInt(below: actionCount)) }
     qValues.withUnsafeMutableBufferPointer {
-      singleWork.forwardSingle(online, input: observation, output: $0)
+      singleWork.forwardSingle(
+        explore ? online : averaged ?? online, input: observation, output: $0)
     }
     return .discrete(Self.argmax(qValues, 0, actionCount))
   }
@@ -215,6 +219,7 @@ public final class QLearningAgent: Agent {
       config.maxGradNorm > 0
       ? online.clipGradients(maxNorm: Float(config.maxGradNorm)) : online.gradientNorm()
     optimizer.update(&online.parameters, gradients: online.gradients)
+    averaged?.polyakUpdate(from: online, tau: Float(config.policyAveraging))
     return metrics
   }
 
@@ -341,8 +346,9 @@ public final class QLearningAgent: Agent {
 
   public func actionValues(_ observation: UnsafeBufferPointer<Float>) -> [Float]? {
     var values = [Float](repeating: 0, count: actionCount)
+    // The values the greedy policy acts on.
     values.withUnsafeMutableBufferPointer {
-      singleWork.forwardSingle(online, input: observation, output: $0)
+      singleWork.forwardSingle(averaged ?? online, input: observation, output: $0)
     }
     return values
   }

@@ -78,6 +78,9 @@ public struct ExperimentConfig: ConfigSchema {
       agent.advantageLearning >= 0 && agent.advantageLearning < 1, "agent.advantage_learning",
       "must be within [0, 1)")
     require(
+      agent.policyAveraging >= 0 && agent.policyAveraging <= 1, "agent.policy_averaging",
+      "must be within [0, 1] (0: off)")
+    require(
       agent.regularizer.coefficient >= 0, "agent.regularizer.coefficient", "must be non-negative")
     require(replay.capacity >= 1, "replay.capacity", "must be at least 1")
     require(
@@ -206,6 +209,10 @@ public struct AgentConfig: Codable, Equatable, Sendable {
   /// Advantage learning's α (0: plain Q-learning targets): the target subtracts α times the
   /// taken action's gap to the best one, widening action gaps by 1/(1 − α).
   public var advantageLearning = 0.0
+  /// Rate of an exponential moving average of the online weights, updated after every gradient
+  /// step; when positive, the greedy policy (evaluation, recorded episodes) acts with the
+  /// average instead of the latest iterate (0: off). Training data collection is unchanged.
+  public var policyAveraging = 0.0
   public var regularizer = RegularizerConfig()
 
   enum CodingKeys: String, CodingKey {
@@ -222,6 +229,7 @@ public struct AgentConfig: Codable, Equatable, Sendable {
     case targetUpdate = "target_update"
     case cqlAlpha = "cql_alpha"
     case advantageLearning = "advantage_learning"
+    case policyAveraging = "policy_averaging"
   }
 }
 
