@@ -104,32 +104,19 @@ public enum ReplayBenchmark {
       config: config, observationCount: width, actionSpace: prototype.actionSpace,
       discount: 0.99, observationsRepeat: prototype.observationsRepeat)
     let transitions = config.capacity
-    // The same trajectory twice: once stepping only, once stepping and adding; the difference
-    // is the buffer's cost.
+    // The same random walk twice: once stepping only, once stepping and adding; the
+    // difference is the buffer's cost.
     func trajectory(adding: Bool) -> Duration {
       var env = prototype
       var rng = PCG64(seed: 7)
-      var observation = [Float](repeating: 0, count: width)
-      var next = observation
+      let start = env.reset(seed: 0)
       return ContinuousClock().measure {
-        observation.withUnsafeMutableBufferPointer { env.reset(seed: 0, into: $0) }
-        for _ in 0..<transitions {
-          let action = prototype.actionSpace.randomAction(&rng)
-          let step = next.withUnsafeMutableBufferPointer { env.step(action, into: $0) }
-          if adding {
-            observation.withUnsafeBufferPointer { o in
-              next.withUnsafeBufferPointer { n in
-                replay.add(
-                  observation: o, action: action, reward: step.reward, cost: step.cost,
-                  end: step.end, nextObservation: n)
-              }
-            }
-          }
-          if step.end.isEnd {
-            observation.withUnsafeMutableBufferPointer { env.reset(seed: nil, into: $0) }
-          } else {
-            swap(&observation, &next)
-          }
+        OfflineDataset.randomWalk(env: &env, observation: start, rng: &rng, steps: transitions) {
+          observation, action, step, next in
+          guard adding else { return }
+          replay.add(
+            observation: observation, action: action, reward: step.reward, cost: step.cost,
+            end: step.end, nextObservation: next)
         }
       }
     }

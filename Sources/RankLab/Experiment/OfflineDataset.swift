@@ -23,17 +23,27 @@ public enum OfflineDataset {
     into replay: ReplayBuffer, env: inout E, observation start: [Float], rng: inout PCG64,
     steps: Int
   ) {
+    randomWalk(env: &env, observation: start, rng: &rng, steps: min(steps, replay.capacity)) {
+      observation, action, step, next in
+      replay.add(
+        observation: observation, action: action, reward: step.reward, cost: step.cost,
+        end: step.end, nextObservation: next)
+    }
+  }
+
+  /// Steps `env` `steps` times with uniformly random actions from `start`, handing each
+  /// transition to `body`; an ended episode restarts with the environment's own generator.
+  public static func randomWalk<E: Environment>(
+    env: inout E, observation start: [Float], rng: inout PCG64, steps: Int,
+    _ body: (UnsafeBufferPointer<Float>, Action, Step, UnsafeBufferPointer<Float>) -> Void
+  ) {
     var observation = start
     var next = start
-    for _ in 0..<min(steps, replay.capacity) {
+    for _ in 0..<steps {
       let action = env.actionSpace.randomAction(&rng)
       let result = next.withUnsafeMutableBufferPointer { env.step(action, into: $0) }
       observation.withUnsafeBufferPointer { o in
-        next.withUnsafeBufferPointer { n in
-          replay.add(
-            observation: o, action: action, reward: result.reward, cost: result.cost,
-            end: result.end, nextObservation: n)
-        }
+        next.withUnsafeBufferPointer { n in body(o, action, result, n) }
       }
       if result.end.isEnd {
         observation.withUnsafeMutableBufferPointer { env.reset(seed: nil, into: $0) }
