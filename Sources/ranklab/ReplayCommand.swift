@@ -9,8 +9,8 @@ struct ReplayCommand: ParsableCommand {
     abstract: "Play, verify or export a recorded episode (.rlep).",
     discussion: """
       Runs record the first final-evaluation episodes to runs/<name>/<seed>/replays/ \
-      (config key eval.record); Replays/ has examples.
-        ranklab replay Replays/dqn-four-rooms.rlep
+      (config keys eval.record, eval.record_every, eval.record_dir); Replays/ has examples.
+        ranklab replay Replays/dqn-gridworld-seed0-final-00.rlep
         ranklab replay FILE --html episode.html
         ranklab replay FILE --verify
         ranklab replay export FILE --to npz
