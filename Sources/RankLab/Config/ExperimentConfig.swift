@@ -319,13 +319,16 @@ public struct ReplayConfig: Codable, Equatable, Sendable {
     case auto, on, off
   }
 
+  // In declaration order, which is the order `--help-config` prints.
   enum CodingKeys: String, CodingKey {
-    case capacity, codecs, prioritized
+    case capacity
     case chunkSize = "chunk_size"
     case memoryLimitMB = "memory_limit_mb"
     case cacheChunks = "cache_chunks"
     case dedupObservations = "dedup_observations"
+    case codecs
     case nStep = "n_step"
+    case prioritized
   }
 }
 
@@ -360,8 +363,9 @@ public struct ReplayCodecs: Codable, Equatable, Sendable {
   }()
 
   enum CodingKeys: String, CodingKey {
-    case observations, actions, rewards, costs, ends, returns
+    case observations
     case frameIndex = "frame_index"
+    case actions, rewards, costs, ends, returns
   }
 }
 
@@ -378,8 +382,9 @@ public struct PrioritizedConfig: Codable, Equatable, Sendable {
   public var epsilon = 1e-6
 
   enum CodingKeys: String, CodingKey {
-    case enabled, alpha, beta, epsilon
+    case enabled, alpha, beta
     case betaFinal = "beta_final"
+    case epsilon
   }
 }
 
