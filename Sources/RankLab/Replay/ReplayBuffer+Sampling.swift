@@ -109,15 +109,7 @@ extension ReplayBuffer {
       for row in 0..<rows {
         let t = batch.indices[row]
         let j = t % chunkSize
-        let actions = column(t, .actions)
-        if continuousActions {
-          for i in 0..<actionCount {
-            batch.actionValues[row * actionCount + i] = actions.load(
-              fromByteOffset: actionBytes * j + 4 * i, as: Float.self)
-          }
-        } else {
-          batch.actionIndices[row] = actions.load(fromByteOffset: 4 * j, as: Int32.self)
-        }
+        copyAction(j, from: column(t, .actions), into: &batch, row: row)
         batch.rewards[row] = column(t, .rewards).load(fromByteOffset: 4 * j, as: Float.self)
         batch.costs[row] = column(t, .costs).load(fromByteOffset: 4 * j, as: Float.self)
         let end = column(t, .ends).load(fromByteOffset: j, as: UInt8.self)
@@ -218,15 +210,7 @@ extension ReplayBuffer {
     batch.observations.withUnsafeMutableBufferPointer {
       copyFrame(frame, of: chunk, frames: frames, to: $0.baseAddress! + row * n)
     }
-    let actions = pointer(.actions, of: chunk)
-    if continuousActions {
-      for i in 0..<actionCount {
-        batch.actionValues[row * actionCount + i] = actions.load(
-          fromByteOffset: actionBytes * j + 4 * i, as: Float.self)
-      }
-    } else {
-      batch.actionIndices[row] = actions.load(fromByteOffset: 4 * j, as: Int32.self)
-    }
+    copyAction(j, from: pointer(.actions, of: chunk), into: &batch, row: row)
     batch.costs[row] = pointer(.costs, of: chunk).load(fromByteOffset: 4 * j, as: Float.self)
     batch.returns[row] = pointer(.returns, of: chunk).load(fromByteOffset: 4 * j, as: Float.self)
     batch.indices[row] = t
@@ -260,6 +244,20 @@ extension ReplayBuffer {
     batch.terminals[row] = lastEnd == .terminated ? 1 : 0
     batch.nextObservations.withUnsafeMutableBufferPointer {
       copyFrame(lastFrame + 1, of: lastChunk, frames: lastFrames, to: $0.baseAddress! + row * n)
+    }
+  }
+
+  /// Copies the action at position `j` of a chunk's actions column into `row`.
+  @inline(__always) func copyAction(
+    _ j: Int, from actions: UnsafeRawPointer, into batch: inout TransitionBatch, row: Int
+  ) {
+    if continuousActions {
+      for i in 0..<actionCount {
+        batch.actionValues[row * actionCount + i] = actions.load(
+          fromByteOffset: actionBytes * j + 4 * i, as: Float.self)
+      }
+    } else {
+      batch.actionIndices[row] = actions.load(fromByteOffset: 4 * j, as: Int32.self)
     }
   }
 
