@@ -118,7 +118,9 @@ public final class QLearningAgent: Agent {
     if config.targetUpdate.unit == .envSteps && step % config.targetUpdate.every == 0 {
       updateTarget()
     }
-    guard step > config.learningStarts, step % config.trainFreq == 0, replay.count > 0 else {
+    // Monte-Carlo targets need an episode that has ended.
+    let sampleable = config.algorithm == .mc ? replay.finishedCount : replay.count
+    guard step > config.learningStarts, step % config.trainFreq == 0, sampleable > 0 else {
       return nil
     }
     // Policy churn: the share of a minibatch's greedy actions one training phase changes.

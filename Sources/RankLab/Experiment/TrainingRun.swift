@@ -131,6 +131,22 @@ public final class TrainingRun {
         "\(path): the dataset was collected on \(info.environment) (\(info.observationCount) observation floats, \(info.actionSpace.summary) actions); this run's environment has \(prototype.observationSpace.flatCount) and \(prototype.actionSpace.summary)"
       )
     }
+    // The stored returns and n-step discounts were computed with the collecting config's
+    // gamma, and sampling follows the dataset's settings: a different value here would be
+    // silently ignored.
+    let mismatches = [
+      ("agent.gamma", "\(info.returnDiscount)", "\(Float(config.agent.gamma))"),
+      ("replay.n_step", "\(replay.nStep)", "\(config.replay.nStep)"),
+      (
+        "replay.prioritized.enabled", "\(replay.prioritized != nil)",
+        "\(config.replay.prioritized.enabled)"
+      ),
+    ].filter { $0.1 != $0.2 }
+    if let (key, saved, wanted) = mismatches.first {
+      throw RunError.unsupported(
+        "\(path): the dataset was collected with \(key) = \(saved), this run asks for \(wanted); collect it again with this config (`ranklab dataset collect`) or set \(key) to \(saved)"
+      )
+    }
     return replay
   }
 

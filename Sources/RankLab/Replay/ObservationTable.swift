@@ -39,7 +39,11 @@ final class ObservationTable {
 
   /// The id of `row`, adding it when new; counts one more user.
   func intern(_ row: UnsafePointer<Float>) -> UInt32 {
-    if 2 * (occupiedSlots + 1) > slots.count { rehash(capacity: slots.count * 2) }
+    if 2 * (occupiedSlots + 1) > slots.count {
+      // Deleted markers count as occupied; when live rows are few, clearing them is enough.
+      // Doubling on every rehash would grow the index with every row ever seen.
+      rehash(capacity: 4 * (liveCount + 1) <= slots.count ? slots.count : slots.count * 2)
+    }
     let mask = slots.count - 1
     var position = Int(truncatingIfNeeded: hash(row)) & mask
     var firstDeleted = -1
@@ -158,6 +162,17 @@ extension ObservationTable {
       index.allSatisfy({ $0 >= Self.deleted && $0 < Int32(clamping: users.count) })
     else {
       throw CheckpointError.invalid("\(prefix): observation table sizes disagree")
+    }
+    // Free ids are exactly the unused ones, each once, and the index names each live row once:
+    // otherwise a later insertion could hand out an id that is still in use.
+    let indexed = index.filter { $0 >= 0 }
+    guard Set(free).count == free.count, free.allSatisfy({ users[Int($0)] == 0 }),
+      free.count == users.count(where: { $0 == 0 }),
+      Set(indexed).count == indexed.count, indexed.allSatisfy({ users[Int($0)] > 0 }),
+      indexed.count == users.count - free.count
+    else {
+      throw CheckpointError.invalid(
+        "\(prefix): observation table free list or index is inconsistent")
     }
     if rowCapacity != self.rowCapacity { grow(to: rowCapacity) }
     rows.withUnsafeBufferPointer {

@@ -91,6 +91,7 @@ extension ReplayBuffer {
 
   /// Restores a saved buffer into this one, which must be built with the same layout. Every
   /// chunk is decoded and checked, so a damaged file fails here, not in the middle of training.
+  /// A buffer whose load failed is left part-restored: discard it.
   public func load(from archive: CheckpointArchive) throws {
     let saved = try archive.json("replay/layout", as: Layout.self)
     guard saved == layout else {
@@ -105,6 +106,8 @@ extension ReplayBuffer {
     // Chunks must be consecutive, end with the open one, and cover firstIndex..<nextIndex.
     guard let openRecord = state.chunks.last, state.firstIndex >= 0,
       state.nextIndex >= state.firstIndex, state.nextIndex - state.firstIndex <= capacity,
+      state.firstIndex % chunkSize == 0,
+      state.finalReturnsChunk >= 0, state.finalReturnsChunk <= openRecord.number,
       state.chunks.first?.number == state.firstIndex / chunkSize,
       openRecord.number * chunkSize + openRecord.count == state.nextIndex,
       state.chunks.enumerated().allSatisfy({ $1.number == state.chunks[0].number + $0 })
@@ -129,7 +132,11 @@ extension ReplayBuffer {
       for column in ReplayColumn.allCases {
         let k = column.rawValue
         let expected = usedBytes(column, in: chunk)
-        guard record.rawBytes[k] == expected, !(isOpen && record.encoded[k]),
+        // Returns are encoded only once final; raw columns never are.
+        let mayBeEncoded =
+          !isOpen && coders[k].codec != .none
+          && (column != .returns || record.number < state.finalReturnsChunk)
+        guard record.rawBytes[k] == expected, mayBeEncoded || !record.encoded[k],
           record.encoded[k] || record.bytes[k] == expected
         else { throw fail("chunk \(record.number) \(column.name) has the wrong size") }
         let bytes = blob.withUnsafeBytes {
@@ -166,17 +173,17 @@ extension ReplayBuffer {
     if prioritized != nil {
       let leaves = try archive.array("replay/priorities", of: Double.self)
       guard leaves.count == priorities?.leafCount,
-        leaves.allSatisfy({ $0 >= 0 && $0.isFinite })
+        leaves.allSatisfy({ $0 >= 0 && $0.isFinite }),
+        // Only stored transitions may carry priority: the sampler must never land elsewhere.
+        leaves.indices.allSatisfy({ leaves[$0] == 0 || isStored(leaf: $0) })
       else { throw fail("priorities do not fit the buffer") }
       priorities = SumTree(leaves: leaves)
     }
     var references = [Int32](repeating: 0, count: table?.users.count ?? 0)
     for chunk in chunks { try check(chunk, references: &references, fail: fail) }
-    if let table {
-      let free = Set(table.freeIDs)
-      guard references == table.users, free.count == table.freeIDs.count,
-        table.users.indices.allSatisfy({ (table.users[$0] == 0) == free.contains(UInt32($0)) })
-      else { throw fail("the observation table's use counts disagree with the chunks") }
+    // (The table checked its own free list and index when it loaded.)
+    if let table, references != table.users {
+      throw fail("the observation table's use counts disagree with the chunks")
     }
   }
 
@@ -255,8 +262,9 @@ extension ReplayBuffer {
     public var totalCost: Double
   }
 
-  /// Figures over the stored transitions in insertion order; episode returns count finished
-  /// episodes only.
+  /// Figures over the stored transitions in insertion order; `episodes` and `meanReturn` count
+  /// whole finished episodes only (after an eviction the oldest stored steps may be the tail of
+  /// an episode whose start is gone: that one is left out).
   public func statistics() -> Statistics {
     var stats = Statistics(
       episodes: 0, terminations: 0, meanReward: .nan, meanReturn: .nan, totalCost: 0)
@@ -264,6 +272,7 @@ extension ReplayBuffer {
     var rewardSum = 0.0
     var episodeReturn = 0.0
     var returnSum = 0.0
+    var wholeEpisode = firstIndex == 0
     forEachStored { t in
       let (chunk, j) = locate(t)
       let reward = Double(pointer(.rewards, of: chunk).load(fromByteOffset: 4 * j, as: Float.self))
@@ -274,8 +283,11 @@ extension ReplayBuffer {
       let end = end(of: t)
       if end == .terminated { stats.terminations += 1 }
       if end.isEnd {
-        stats.episodes += 1
-        returnSum += episodeReturn
+        if wholeEpisode {
+          stats.episodes += 1
+          returnSum += episodeReturn
+        }
+        wholeEpisode = true
         episodeReturn = 0
       }
     }

@@ -6,11 +6,13 @@ extension ReplayBuffer {
   /// Fills `batch` with `batch.capacity` transitions drawn with replacement: uniformly, or in
   /// proportion to their priorities when prioritized replay is on (with importance weights for
   /// the current `beta`). With n-step returns each row sums up to `nStep` rewards. With
-  /// `requireReturns`, draws are retried (up to 64 times) until their episode has finished.
+  /// `requireReturns`, only transitions of finished episodes are drawn (`finishedCount` must
+  /// be positive).
   public func sample(
     into batch: inout TransitionBatch, rng: inout PCG64, requireReturns: Bool = false
   ) {
     precondition(count > 0, "cannot sample an empty replay buffer")
+    precondition(!requireReturns || finishedCount > 0, "no finished episode to sample returns of")
     let start = TimeBreakdown.now
     if let priorities {
       samplePrioritized(into: &batch, tree: priorities, rng: &rng)
@@ -35,18 +37,10 @@ extension ReplayBuffer {
     return pointer(.returns, of: chunk).load(fromByteOffset: 4 * j, as: Float.self)
   }
 
-  /// A uniformly drawn stored transition; with `requireReturns`, redrawn (up to 64 times)
-  /// while its episode is unfinished.
+  /// A uniformly drawn stored transition; with `requireReturns`, one of a finished episode:
+  /// those are the oldest `finishedCount`, all before the running episode.
   @inline(__always) private func drawUniform(rng: inout PCG64, requireReturns: Bool) -> Int {
-    var t = firstIndex + rng.nextInt(below: count)
-    if requireReturns {
-      var tries = 0
-      while returnOf(t).isNaN && tries < 64 {
-        t = firstIndex + rng.nextInt(below: count)
-        tries += 1
-      }
-    }
-    return t
+    firstIndex + rng.nextInt(below: requireReturns ? finishedCount : count)
   }
 
   /// Copies the one-step transitions `batch.indices` names when every column is raw (codec
@@ -144,17 +138,25 @@ extension ReplayBuffer {
   }
 
   /// The stored transition whose ring slot is `leaf`.
-  private func transition(atLeaf leaf: Int) -> Int {
+  func transition(atLeaf leaf: Int) -> Int {
     let ring = ringCount
     return firstIndex + ((leaf - firstIndex % ring) + ring) % ring
   }
 
+  /// Whether ring slot `leaf` holds a stored transition.
+  func isStored(leaf: Int) -> Bool { transition(atLeaf: leaf) < nextIndex }
+
   /// Sets the priorities of the batch's transitions from their TD errors:
-  /// (|error| + epsilon)^alpha. Transitions evicted since the batch was drawn are skipped.
+  /// (|error| + epsilon)^alpha. Transitions evicted since the batch was drawn are skipped. A
+  /// NaN or infinite error (a diverging learner) gets the largest priority so far: the sum tree
+  /// stays finite and the run goes on to report the divergence.
   public func updatePriorities(of batch: TransitionBatch, errors: UnsafeBufferPointer<Float>) {
     guard let prioritized, priorities != nil else { return }
     for row in 0..<batch.count where batch.indices[row] >= firstIndex {
-      let priority = pow(Double(abs(errors[row])) + prioritized.epsilon, prioritized.alpha)
+      let error = errors[row]
+      let priority =
+        error.isFinite
+        ? pow(Double(abs(error)) + prioritized.epsilon, prioritized.alpha) : maxPriority
       priorities?.set(batch.indices[row] % ringCount, priority)
       maxPriority = max(maxPriority, priority)
     }

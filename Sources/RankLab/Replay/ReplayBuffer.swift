@@ -35,6 +35,11 @@ public final class ReplayBuffer {
   public internal(set) var firstIndex = 0
   public internal(set) var nextIndex = 0
   public var count: Int { nextIndex - firstIndex }
+  /// Stored transitions whose episode has ended (and so whose return is known): all but the
+  /// running episode's.
+  public var finishedCount: Int {
+    max(0, nextIndex - (previousEnded ? 0 : episodeRewards.count) - firstIndex)
+  }
 
   /// Sealed chunks by `number % chunkSlots`; the open chunk is kept apart.
   var sealed: [ReplayChunk?]
@@ -148,7 +153,10 @@ public final class ReplayBuffer {
     readsInPlace = coders.allSatisfy { $0.codec == .none }
     base = [UnsafeRawPointer?](repeating: nil, count: chunkSlots * ReplayColumn.allCases.count)
     sealed = [ReplayChunk?](repeating: nil, count: chunkSlots)
-    cache = DecodedChunkCache(slots: config.cacheChunks, capacities: capacities)
+    // Raw columns are read in place: cache space only for the columns that get encoded.
+    cache = DecodedChunkCache(
+      slots: config.cacheChunks,
+      capacities: zip(capacities, coders).map { $1.codec == .none ? 0 : $0 })
     if prioritized != nil { priorities = SumTree(count: chunkSlots * chunkSize) }
     episodeRewards.reserveCapacity(1024)
     register(open)
@@ -240,7 +248,7 @@ public final class ReplayBuffer {
   /// Encodes the returns of sealed chunks whose episodes have all ended: every transition
   /// before the running episode's first one.
   private func finalizeReturns() {
-    let finalThrough = nextIndex - (previousEnded ? 0 : episodeRewards.count)
+    let finalThrough = firstIndex + finishedCount
     finalReturnsChunk = max(finalReturnsChunk, firstIndex / chunkSize)
     while finalReturnsChunk < open.number && (finalReturnsChunk + 1) * chunkSize <= finalThrough {
       let chunk = self.chunk(number: finalReturnsChunk)

@@ -102,10 +102,11 @@ final class DecodedChunkCache {
   private(set) var hits = 0
   private(set) var misses = 0
 
-  /// `capacities[c]` is the largest raw size of column kind `c`.
+  /// `capacities[c]` is the largest raw size of column kind `c`; 0 for a kind that is never
+  /// decoded (it gets no entries).
   init(slots: Int, capacities: [Int]) {
     entries = capacities.map { capacity in
-      (0..<max(slots, 1)).map { _ in
+      (0..<(capacity == 0 ? 0 : max(slots, 1))).map { _ in
         Entry(storage: .allocate(byteCount: max(capacity, 1), alignment: 16))
       }
     }
