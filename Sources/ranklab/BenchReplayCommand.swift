@@ -12,11 +12,14 @@ struct BenchReplayCommand: ParsableCommand {
       Fills a buffer with random-action transitions of CartPole-v1, a one-hot gridworld \
       (four-rooms, 169 floats) and an image-like gridworld (four-rooms, 676 floats), once per \
       storage variant: `fast` (raw columns; distinct observations stored once where they repeat) \
-      and `compact` (every column filtered and zstd-compressed, no deduplication). Each case runs \
+      and `compact` (every column filtered and zstd-compressed, no deduplication). Batches are \
+      sampled uniformly as DQN samples them (observations, next observations, actions, rewards, \
+      terminals; no costs or returns). Each case runs \
       in a process of its own so its peak RSS is its own. Plain zstd at the same level (ours, \
       and Python's zstandard from bench/.venv when present: `bash bench/python-venv.sh`) \
-      compresses the plain buffer layout of the first --plain-sample transitions. Build with \
-      -c release first.
+      compresses the plain buffer layout of the first --plain-sample transitions, and \
+      Stable-Baselines3's ReplayBuffer holding as many transitions is timed sampling the same \
+      batch size (the anchor for sampling speed and memory). Build with -c release first.
       """)
 
   @Option(help: "Transitions per buffer.")
@@ -42,7 +45,8 @@ struct BenchReplayCommand: ParsableCommand {
   @Option(name: .customLong("variant"), help: "Only these storage variants (fast, compact).")
   var variants: [String] = []
 
-  @Option(help: "Python with the zstandard package ('none' skips the anchor).")
+  @Option(
+    help: "Python with the zstandard and stable-baselines3 packages ('none' skips the anchors).")
   var python = "bench/.venv/bin/python"
 
   @Flag(help: "Print one JSON object instead of tables.")
@@ -86,6 +90,8 @@ struct BenchReplayCommand: ParsableCommand {
     }
     var results: [ReplayBenchmark.Result] = []
     var anchors: [String: PythonAnchor] = [:]
+    var sb3: [String: SB3ReplayAnchor] = [:]
+    let hasPython = python != "none" && FileManager.default.isExecutableFile(atPath: python)
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
       "ranklab-bench-replay-\(getpid())")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -106,22 +112,33 @@ struct BenchReplayCommand: ParsableCommand {
         let output = try runChild(arguments)
         let result = try JSONDecoder().decode(ReplayBenchmark.Result.self, from: Data(output.utf8))
         results.append(result)
-        if let dumpFile, let plain = result.plainZstd, python != "none",
-          FileManager.default.isExecutableFile(atPath: python)
-        {
+        if let dumpFile, let plain = result.plainZstd, hasPython {
           let chunkBytes = plain.rawBytes / max(plain.transitions, 1) * plain.chunkTransitions
           anchors[benchCase.name] = try runPython(
-            dumpFile, chunkBytes: chunkBytes, level: level)
+            PythonAnchor.self, "bench/zstd_anchor.py",
+            [dumpFile.path, "--chunk-bytes", "\(chunkBytes)", "--level", "\(level)"])
         }
+      }
+      if hasPython, let first = results.last {
+        if !json {
+          FileHandle.standardError.write(Data("measuring \(benchCase.name) sb3...\n".utf8))
+        }
+        sb3[benchCase.name] = try runPython(
+          SB3ReplayAnchor.self, "bench/sb3_replay_anchor.py",
+          [
+            "--observation-floats", "\(first.observationFloats)", "--transitions",
+            "\(transitions)", "--batch", "\(batch)", "--seconds", "\(sampleSeconds)",
+          ])
       }
     }
     if json {
-      let report = Report(level: level, results: results, pythonZstandard: anchors)
+      let report = Report(
+        level: level, results: results, pythonZstandard: anchors, sb3ReplayBuffer: sb3)
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
       print(String(decoding: try encoder.encode(report), as: UTF8.self))
     } else {
-      printTables(results, anchors: anchors)
+      printTables(results, anchors: anchors, sb3: sb3)
     }
   }
 
@@ -142,10 +159,26 @@ struct BenchReplayCommand: ParsableCommand {
     }
   }
 
+  /// Stable-Baselines3's ReplayBuffer holding as many transitions, sampling the same batches.
+  struct SB3ReplayAnchor: Codable {
+    var sampleMicroseconds: Double
+    var storedMB: Double
+    var peakRSSMiB: Double
+    var version: String
+
+    enum CodingKeys: String, CodingKey {
+      case sampleMicroseconds = "sample_us"
+      case storedMB = "stored_mb"
+      case peakRSSMiB = "peak_rss_mib"
+      case version = "sb3_version"
+    }
+  }
+
   struct Report: Encodable {
     var level: Int
     var results: [ReplayBenchmark.Result]
     var pythonZstandard: [String: PythonAnchor]
+    var sb3ReplayBuffer: [String: SB3ReplayAnchor]
   }
 
   private func runChild(_ arguments: [String]) throws -> String {
@@ -163,25 +196,27 @@ struct BenchReplayCommand: ParsableCommand {
     return String(decoding: data, as: UTF8.self)
   }
 
-  private func runPython(_ file: URL, chunkBytes: Int, level: Int) throws -> PythonAnchor {
+  /// Runs a Python anchor script (from the repository root) and decodes its JSON line.
+  private func runPython<T: Decodable>(_ type: T.Type, _ script: String, _ arguments: [String])
+    throws -> T
+  {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [
-      "bench/zstd_anchor.py", file.path, "--chunk-bytes", "\(chunkBytes)", "--level", "\(level)",
-    ]
+    process.arguments = [script] + arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-      throw ValidationError("\(python) bench/zstd_anchor.py failed (run from the repository root)")
+      throw ValidationError("\(python) \(script) failed (run from the repository root)")
     }
-    return try JSONDecoder().decode(PythonAnchor.self, from: data)
+    return try JSONDecoder().decode(T.self, from: data)
   }
 
   private func printTables(
-    _ results: [ReplayBenchmark.Result], anchors: [String: PythonAnchor]
+    _ results: [ReplayBenchmark.Result], anchors: [String: PythonAnchor],
+    sb3: [String: SB3ReplayAnchor]
   ) {
     func pad(_ text: String, _ width: Int) -> String {
       text.padding(toLength: width, withPad: " ", startingAt: 0)
@@ -223,6 +258,25 @@ struct BenchReplayCommand: ParsableCommand {
         line += "   (no Python anchor: bash bench/python-venv.sh)"
       }
       print(line)
+    }
+    guard !sb3.isEmpty else { return }
+    print("")
+    print(
+      "Stable-Baselines3's ReplayBuffer with as many transitions (numpy arrays, next observations stored apart):"
+    )
+    print(
+      pad("case", 18) + pad("variant", 9)
+        + "SB3 MB  SB3 RSS MiB  SB3 sample us   ranklab: × less memory  × faster sampling")
+    for r in results {
+      guard let anchor = sb3[r.name] else { continue }
+      print(
+        pad(r.name, 18) + pad(r.variant, 9)
+          + String(
+            // Memory: SB3's arrays against everything the buffer holds (spare capacity, cache
+            // and indexes included); SB3's RSS includes torch itself.
+            format: "%6.0f %12.0f %14.1f %24.1f× %17.3g×", anchor.storedMB, anchor.peakRSSMiB,
+            anchor.sampleMicroseconds, anchor.storedMB * 1e6 / Double(r.memoryBytes),
+            anchor.sampleMicroseconds / r.sampleMicroseconds))
     }
   }
 }

@@ -110,6 +110,31 @@ import Testing
     #expect(throws: CheckpointError.self) { try make().load(from: damaged) }
   }
 
+  @Test(arguments: [false, true])
+  func batchesWithoutExtrasMatchFullOnesAndLeaveThemUnfilled(compact: Bool) throws {
+    let replay = try ReplayBufferTests.make(
+      capacity: 2000, chunk: 64, codecs: compact ? .compact : ReplayCodecs(), width: 4)
+    ReplayBufferTests.fill(replay, ReplayBufferTests.episodes(2500, width: 4, seed: 6))
+    var full = replay.makeBatch(size: 128)
+    var lean = replay.makeBatch(size: 128, extras: [])
+    var rngFull = PCG64(seed: 9)
+    var rngLean = PCG64(seed: 9)
+    replay.sample(into: &full, rng: &rngFull)
+    replay.sample(into: &lean, rng: &rngLean)
+    #expect(lean.indices == full.indices && lean.actionIndices == full.actionIndices)
+    #expect(
+      ReplayBufferTests.bits(lean.observations[...])
+        == ReplayBufferTests.bits(full.observations[...]))
+    #expect(
+      ReplayBufferTests.bits(lean.nextObservations[...])
+        == ReplayBufferTests.bits(full.nextObservations[...]))
+    #expect(
+      ReplayBufferTests.bits(lean.rewards[...]) == ReplayBufferTests.bits(full.rewards[...]))
+    #expect(lean.terminals == full.terminals && lean.discounts == full.discounts)
+    #expect(lean.costs.allSatisfy { $0.isNaN } && lean.returns.allSatisfy { $0.isNaN })
+    #expect(full.costs.allSatisfy { $0 == 0 || $0 == 1 })
+  }
+
   @Test func statisticsLeaveOutAnEpisodeWhoseStartWasEvicted() throws {
     // Episodes of 10 steps, reward 1 each; a capacity of 95 evicts into the middle of one.
     let replay = try ReplayBufferTests.make(capacity: 95, chunk: 8, width: 1)

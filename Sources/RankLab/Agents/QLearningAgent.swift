@@ -73,8 +73,10 @@ public final class QLearningAgent: Agent {
       initial: config.exploration.initialEps, final: config.exploration.finalEps,
       fraction: config.exploration.fraction, total: totalSteps)
     let b = config.batchSize
+    // Only the Monte-Carlo control reads returns; no update rule here reads costs.
     batch = TransitionBatch(
-      capacity: b, observationCount: observationCount, actionCount: 1, continuous: false)
+      capacity: b, observationCount: observationCount, actionCount: 1, continuous: false,
+      extras: config.algorithm == .mc ? .returns : [])
     onlineWork = MLPWorkspace(for: online, capacity: b)
     nextWork = MLPWorkspace(for: online, capacity: b)
     targetWork = MLPWorkspace(for: target, capacity: b)
@@ -90,7 +92,8 @@ public final class QLearningAgent: Agent {
     nextFeatureGradient = featureGradient
     qValues = [Float](repeating: 0, count: actionCount)
     churnBatch = TransitionBatch(
-      capacity: 256, observationCount: observationCount, actionCount: 1, continuous: false)
+      capacity: 256, observationCount: observationCount, actionCount: 1, continuous: false,
+      extras: [])
     churnWork = MLPWorkspace(for: online, capacity: 256)
     churnActions = [Int](repeating: 0, count: 256)
     var seedSource = rng

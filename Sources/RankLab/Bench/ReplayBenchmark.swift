@@ -124,7 +124,8 @@ public enum ReplayBenchmark {
     let filling = trajectory(adding: true)
     let insertSeconds = max((filling - stepping).inSeconds, 1e-9)
 
-    var batch = replay.makeBatch(size: batchSize)
+    // What a TD learner (DQN, FQI, CQL) samples: no costs or Monte-Carlo returns.
+    var batch = replay.makeBatch(size: batchSize, extras: [])
     var rng = PCG64(seed: 11)
     for _ in 0..<3 { replay.sample(into: &batch, rng: &rng) }  // warm the cache and pages
     let clock = ContinuousClock()

@@ -51,6 +51,8 @@ extension ReplayBuffer {
     let w = observationCount
     let frameStride = frameBytes
     let columns = ReplayColumn.allCases.count
+    let costs = batch.extras.contains(.costs)
+    let returns = batch.extras.contains(.returns)
     base.withUnsafeBufferPointer { base in
       @inline(__always) func column(_ t: Int, _ c: ReplayColumn) -> UnsafeRawPointer {
         base[(t / chunkSize) % chunkSlots * columns + c.rawValue]!
@@ -62,9 +64,9 @@ extension ReplayBuffer {
         ranklab_prefetch(column(t, .frameIndex) + 2 * j)
         ranklab_prefetch(column(t, .actions) + actionBytes * j)
         ranklab_prefetch(column(t, .rewards) + 4 * j)
-        ranklab_prefetch(column(t, .costs) + 4 * j)
         ranklab_prefetch(column(t, .ends) + j)
-        ranklab_prefetch(column(t, .returns) + 4 * j)
+        if costs { ranklab_prefetch(column(t, .costs) + 4 * j) }
+        if returns { ranklab_prefetch(column(t, .returns) + 4 * j) }
       }
       // Pass 2: the frames (rows, or ids into the observation table).
       for row in 0..<rows {
@@ -105,10 +107,14 @@ extension ReplayBuffer {
         let j = t % chunkSize
         copyAction(j, from: column(t, .actions), into: &batch, row: row)
         batch.rewards[row] = column(t, .rewards).load(fromByteOffset: 4 * j, as: Float.self)
-        batch.costs[row] = column(t, .costs).load(fromByteOffset: 4 * j, as: Float.self)
+        if costs {
+          batch.costs[row] = column(t, .costs).load(fromByteOffset: 4 * j, as: Float.self)
+        }
         let end = column(t, .ends).load(fromByteOffset: j, as: UInt8.self)
         batch.terminals[row] = end == EpisodeEnd.terminated.rawValue ? 1 : 0
-        batch.returns[row] = column(t, .returns).load(fromByteOffset: 4 * j, as: Float.self)
+        if returns {
+          batch.returns[row] = column(t, .returns).load(fromByteOffset: 4 * j, as: Float.self)
+        }
         batch.discounts[row] = returnDiscount
         batch.weights[row] = 1
         batch.mask[row] = 1
@@ -213,8 +219,12 @@ extension ReplayBuffer {
       copyFrame(frame, of: chunk, frames: frames, to: $0.baseAddress! + row * n)
     }
     copyAction(j, from: pointer(.actions, of: chunk), into: &batch, row: row)
-    batch.costs[row] = pointer(.costs, of: chunk).load(fromByteOffset: 4 * j, as: Float.self)
-    batch.returns[row] = pointer(.returns, of: chunk).load(fromByteOffset: 4 * j, as: Float.self)
+    if batch.extras.contains(.costs) {
+      batch.costs[row] = pointer(.costs, of: chunk).load(fromByteOffset: 4 * j, as: Float.self)
+    }
+    if batch.extras.contains(.returns) {
+      batch.returns[row] = pointer(.returns, of: chunk).load(fromByteOffset: 4 * j, as: Float.self)
+    }
     batch.indices[row] = t
     batch.mask[row] = 1
 
@@ -275,9 +285,9 @@ extension ReplayBuffer {
       batch.actionIndices[row] = 0
     }
     batch.rewards[row] = 0
-    batch.costs[row] = 0
+    if batch.extras.contains(.costs) { batch.costs[row] = 0 }
     batch.terminals[row] = 0
-    batch.returns[row] = 0
+    if batch.extras.contains(.returns) { batch.returns[row] = 0 }
     batch.discounts[row] = 0
     batch.indices[row] = -1
     batch.mask[row] = 0

@@ -175,11 +175,11 @@ public final class ReplayBuffer {
       discount: returnDiscount)
   }
 
-  /// A batch sized for this buffer's transitions.
-  public func makeBatch(size: Int) -> TransitionBatch {
+  /// A batch sized for this buffer's transitions, with the `extras` its reader needs.
+  public func makeBatch(size: Int, extras: TransitionBatch.Extras = .all) -> TransitionBatch {
     TransitionBatch(
       capacity: size, observationCount: observationCount, actionCount: actionCount,
-      continuous: continuousActions)
+      continuous: continuousActions, extras: extras)
   }
 
   /// Slots of the returns ring and the priority tree.

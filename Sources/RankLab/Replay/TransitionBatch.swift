@@ -1,6 +1,18 @@
 /// A minibatch of transitions in preallocated, row-major storage that a replay buffer fills and
 /// an agent reads. Reused across updates: sampling never allocates.
 public struct TransitionBatch {
+  /// Columns only some learners read; sampling fills those the batch asks for and skips the
+  /// rest (each skipped column is one cache miss less per row from a large buffer).
+  public struct Extras: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// Per-step safety costs.
+    public static let costs = Extras(rawValue: 1)
+    /// Monte-Carlo returns.
+    public static let returns = Extras(rawValue: 2)
+    public static let all: Extras = [.costs, .returns]
+  }
+
   public let capacity: Int
   public let observationCount: Int
   public let actionCount: Int
@@ -13,6 +25,8 @@ public struct TransitionBatch {
   /// Continuous actions, `actionCount` per row; empty for discrete actions.
   public var actionValues: [Float]
   public var rewards: [Float]
+  /// What `extras` holds; a column not asked for stays NaN.
+  public let extras: Extras
   public var costs: [Float]
   /// 1 where the transition ended in a terminal state (no bootstrapping), else 0. Truncation by a
   /// time limit is not terminal.
@@ -30,8 +44,12 @@ public struct TransitionBatch {
   /// Transition numbers the rows came from (for priority updates).
   public var indices: [Int]
 
-  public init(capacity: Int, observationCount: Int, actionCount: Int, continuous: Bool) {
+  public init(
+    capacity: Int, observationCount: Int, actionCount: Int, continuous: Bool,
+    extras: Extras = .all
+  ) {
     self.capacity = capacity
+    self.extras = extras
     self.observationCount = observationCount
     self.actionCount = actionCount
     observations = [Float](repeating: 0, count: capacity * observationCount)
@@ -39,9 +57,10 @@ public struct TransitionBatch {
     actionIndices = [Int32](repeating: 0, count: continuous ? 0 : capacity)
     actionValues = [Float](repeating: 0, count: continuous ? capacity * actionCount : 0)
     rewards = [Float](repeating: 0, count: capacity)
-    costs = rewards
+    let unfilled = [Float](repeating: .nan, count: capacity)
+    costs = extras.contains(.costs) ? rewards : unfilled
     terminals = rewards
-    returns = rewards
+    returns = extras.contains(.returns) ? rewards : unfilled
     discounts = rewards
     weights = [Float](repeating: 1, count: capacity)
     mask = weights
