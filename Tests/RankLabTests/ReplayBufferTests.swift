@@ -418,6 +418,19 @@ import Testing
     #expect(tree.find(10.5) == 4)  // rounding past the total stays on a live leaf
   }
 
+  @Test func sumTreeBatchedFindMatchesOneAtATime() {
+    var rng = PCG64(seed: 12)
+    var tree = SumTree(count: 3000)
+    for leaf in 0..<3000 where rng.nextInt(below: 4) != 0 { tree.set(leaf, rng.nextDouble()) }
+    let masses = (0..<500).map { _ in rng.nextDouble() * tree.total } + [0, tree.total.nextDown]
+    var leaves = [Int](repeating: -1, count: masses.count)
+    masses.withUnsafeBufferPointer { m in
+      leaves.withUnsafeMutableBufferPointer { tree.find(m, into: $0) }
+    }
+    #expect(leaves == masses.map { tree.find($0) })
+    #expect(leaves.allSatisfy { tree.priority($0) > 0 })
+  }
+
   @Test func compactCodecsShrinkOneHotGridworldTwentyFold() throws {
     var env = try EnvironmentCatalog.make(id: "gridworld/four-rooms", options: .init())
     var rng = PCG64(seed: 0)

@@ -127,20 +127,35 @@ extension ReplayBuffer {
   private func samplePrioritized(
     into batch: inout TransitionBatch, tree: SumTree, rng: inout PCG64
   ) {
+    let rows = batch.capacity
     let total = tree.total
-    let slice = total / Double(batch.capacity)
+    let slice = total / Double(rows)
+    if drawnMasses.count < rows {
+      drawnMasses = [Double](repeating: 0, count: rows)
+      drawnLeaves = [Int](repeating: 0, count: rows)
+    }
+    for row in 0..<rows {
+      drawnMasses[row] = min((Double(row) + rng.nextDouble()) * slice, total.nextDown)
+    }
+    drawnMasses.withUnsafeBufferPointer { masses in
+      drawnLeaves.withUnsafeMutableBufferPointer { leaves in
+        tree.find(UnsafeBufferPointer(rebasing: masses[..<rows]), into: leaves)
+      }
+    }
+    for row in 0..<rows { batch.indices[row] = transition(atLeaf: drawnLeaves[row]) }
+    if readsInPlace && nStep == 1 {
+      gatherInPlace(&batch)
+    } else {
+      for row in 0..<rows { copy(batch.indices[row], into: &batch, row: row) }
+    }
     var largest: Float = 0
-    for row in 0..<batch.capacity {
-      let mass = min((Double(row) + rng.nextDouble()) * slice, total.nextDown)
-      let leaf = tree.find(mass)
-      let t = transition(atLeaf: leaf)
-      copy(t, into: &batch, row: row)
-      let probability = tree.priority(leaf) / total
+    for row in 0..<rows {
+      let probability = tree.priority(drawnLeaves[row]) / total
       let weight = Float(pow(Double(count) * probability, -beta))
       batch.weights[row] = weight
       largest = max(largest, weight)
     }
-    if largest > 0 { for row in 0..<batch.capacity { batch.weights[row] /= largest } }
+    if largest > 0 { for row in 0..<rows { batch.weights[row] /= largest } }
   }
 
   /// The stored transition whose ring slot is `leaf`.

@@ -53,6 +53,9 @@ public final class ReplayBuffer {
   var previousEnded = true
   var priorities: SumTree?
   var maxPriority = 1.0
+  /// Prioritized sampling's per-row scratch (masses drawn, leaves found), reused.
+  var drawnMasses: [Double] = []
+  var drawnLeaves: [Int] = []
 
   let layouts: [ColumnLayout]
   let coders: [ColumnCoder]

@@ -1,3 +1,5 @@
+import CKernels
+
 /// A binary tree of non-negative priorities whose inner nodes hold the sums of their children:
 /// setting a leaf and drawing a leaf with probability proportional to its priority both take
 /// O(log n) (Schaul et al. 2016, proportional prioritization). Sums are kept in Double so that
@@ -50,6 +52,37 @@ public struct SumTree: Equatable, Sendable {
       }
     }
     return node - leafCount
+  }
+
+  /// `find` for many masses at once, level by level: the descents' cache misses overlap (each
+  /// prefetches its next node) instead of queueing one after another. Same leaves as `find`.
+  public func find(
+    _ masses: UnsafeBufferPointer<Double>, into leaves: UnsafeMutableBufferPointer<Int>
+  ) {
+    let count = masses.count
+    precondition(leaves.count >= count, "one leaf per mass")
+    nodes.withUnsafeBufferPointer { nodes in
+      for i in 0..<count { leaves[i] = 1 }
+      withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { remaining in
+        _ = remaining.initialize(from: masses)
+        var width = 1
+        while width < leafCount {
+          for i in 0..<count {
+            let node = leaves[i]
+            let left = nodes[2 * node]
+            if remaining[i] < left || nodes[2 * node + 1] == 0 {
+              leaves[i] = 2 * node
+            } else {
+              remaining[i] -= left
+              leaves[i] = 2 * node + 1
+            }
+            ranklab_prefetch(nodes.baseAddress! + 2 * leaves[i])
+          }
+          width *= 2
+        }
+      }
+      for i in 0..<count { leaves[i] -= leafCount }
+    }
   }
 
   /// Restores from checkpointed leaves, recomputing the sums.
