@@ -96,6 +96,11 @@ import Testing
     #expect(
       issues("agent:\n  batch_size: 2.5\n") == ["c.yaml:2:3: 'agent.batch_size' must be an integer"]
     )
+    // Combinations the Monte-Carlo control cannot honour are refused, not silently dropped.
+    #expect(
+      issues("agent:\n  algorithm: mc\n  regularizer: {kind: dr3}\n") == [
+        "c.yaml:3:17: 'agent.regularizer.kind' dr3 acts on next-state features, which the Monte-Carlo control (algorithm: mc) never computes"
+      ])
   }
 
   @Test func yamlSyntaxErrorsAreLocated() {

@@ -181,6 +181,11 @@ import Testing
       let n = Self.numeric(phi0, i, h: 1e-3) { Double(penalty(&scratch, $0)) }
       #expect(Self.close(Double(g[i]), n), "penalty \(i): \(g[i]) vs \(n)")
     }
+    // Features of a diverged network: no push and a NaN to log, not the last step's vectors.
+    var broken = phi0
+    broken[3] = .nan
+    #expect(penalty(&g, broken).isNaN)
+    #expect(g.allSatisfy { $0 == 0 })
   }
 
   @Test func dr3Gradients() {

@@ -66,7 +66,7 @@ import Testing
     let averaged = try! #require(agent.averaged)
     var expected = agent.online.parameters
     for _ in 0..<3 {
-      _ = agent.train(replay: replay, gradientSteps: 1)
+      _ = agent.train(replay: replay, gradientSteps: 1, step: 0)
       for i in expected.indices { expected[i] += 0.25 * (agent.online.parameters[i] - expected[i]) }
     }
     #expect(zip(averaged.parameters, expected).allSatisfy { abs($0 - $1) < 1e-6 })

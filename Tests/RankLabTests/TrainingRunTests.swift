@@ -71,15 +71,16 @@ import Testing
     let elsewhere = try temporaryDirectory()
     let text = Self.smallConfig.replacingOccurrences(
       of: "final_episodes: 3}",
-      with: "final_episodes: 3, record_every: 1000, record_dir: \(elsewhere.path)}")
+      with: "final_episodes: 3, record_every: 1500, record_dir: \(elsewhere.path)}")
     let recording = try Self.makeRun(try temporaryDirectory(), text: text)
     try recording.run()
     #expect(try Self.rows(recording.directory) == Self.rows(plain.directory))
     let files = try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).sorted()
     #expect(
       files == [
-        "tiny-seed0-final-00.rlep", "tiny-seed0-step-000001000.rlep",
-        "tiny-seed0-step-000002000.rlep", "tiny-seed0-step-000003000.rlep",
+        // Every 1500 steps, whatever eval.every (1000) is.
+        "tiny-seed0-final-00.rlep", "tiny-seed0-step-000001500.rlep",
+        "tiny-seed0-step-000003000.rlep",
       ])
     for file in files {
       let episode = try EpisodeReader.read(from: elsewhere.appendingPathComponent(file))

@@ -16,9 +16,10 @@ public protocol Agent: AnyObject {
   /// metrics of the update, or nil when none ran.
   func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]?
 
-  /// Runs `gradientSteps` updates now, whatever the schedule (offline training from a fixed
-  /// dataset), and returns their mean metrics.
-  func train(replay: ReplayBuffer, gradientSteps: Int) -> [(key: String, value: Double)]
+  /// Runs `gradientSteps` updates now, whatever the training schedule (offline training from a
+  /// fixed dataset), with step-dependent settings (the learning rate) taken at `step`, and
+  /// returns their mean metrics.
+  func train(replay: ReplayBuffer, gradientSteps: Int, step: Int) -> [(key: String, value: Double)]
 
   /// Width of the penultimate layer, whose features the rank diagnostics measure.
   var featureCount: Int { get }

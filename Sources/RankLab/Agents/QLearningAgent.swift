@@ -117,7 +117,6 @@ public final class QLearningAgent: Agent {
 
   public func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]? {
     currentStep = step
-    optimizer.learningRate = Float(learningRate.value(at: step))
     if config.targetUpdate.unit == .envSteps && step % config.targetUpdate.every == 0 {
       updateTarget()
     }
@@ -133,7 +132,7 @@ public final class QLearningAgent: Agent {
       churnWork.forward(online, input: $0, rows: n)
     }
     for i in 0..<n { churnActions[i] = Self.argmax(churnWork.output, i * actionCount, actionCount) }
-    var figures = train(replay: replay, gradientSteps: config.gradientSteps)
+    var figures = train(replay: replay, gradientSteps: config.gradientSteps, step: step)
     churnBatch.observations.withUnsafeBufferPointer {
       churnWork.forward(online, input: $0, rows: n)
     }
@@ -147,7 +146,10 @@ public final class QLearningAgent: Agent {
   }
 
   /// Runs gradient steps and returns their mean metrics (offline training calls this directly).
-  public func train(replay: ReplayBuffer, gradientSteps: Int) -> [(key: String, value: Double)] {
+  public func train(replay: ReplayBuffer, gradientSteps: Int, step: Int) -> [(
+    key: String, value: Double
+  )] {
+    optimizer.learningRate = Float(learningRate.value(at: step))
     var sums = StepMetrics()
     for _ in 0..<gradientSteps {
       sums.add(trainStep(replay: replay))

@@ -32,9 +32,9 @@ public enum LearnerBenchmark {
       }
       observation = step.end.isEnd ? env.reset(seed: nil) : next
     }
-    _ = agent.train(replay: replay, gradientSteps: 50)  // warm up
+    _ = agent.train(replay: replay, gradientSteps: 50, step: 0)  // warm up
     let clock = ContinuousClock()
-    let learner = clock.measure { _ = agent.train(replay: replay, gradientSteps: steps) }
+    let learner = clock.measure { _ = agent.train(replay: replay, gradientSteps: steps, step: 0) }
     let acting = clock.measure {
       observation.withUnsafeBufferPointer { o in
         for _ in 0..<steps { _ = agent.act(o, explore: false) }

@@ -22,6 +22,9 @@ public struct CheckpointArchive {
     sections[name] = bytes
   }
 
+  private static let infinity = "inf"
+  private static let nan = "nan"
+
   public mutating func put<T: BitwiseCopyable>(_ name: String, array: [T]) {
     put(name, bytes: array.withUnsafeBytes { Array($0) })
   }
@@ -30,6 +33,9 @@ public struct CheckpointArchive {
   public mutating func put<T: Encodable>(_ name: String, json value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
+    // A diverged learner's NaN or infinite loss sums must not stop the checkpoint.
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: Self.infinity, negativeInfinity: "-" + Self.infinity, nan: Self.nan)
     put(name, bytes: Array(try encoder.encode(value)))
   }
 
@@ -56,7 +62,10 @@ public struct CheckpointArchive {
   }
 
   public func json<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
-    try JSONDecoder().decode(T.self, from: Data(try bytes(name)))
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: Self.infinity, negativeInfinity: "-" + Self.infinity, nan: Self.nan)
+    return try decoder.decode(T.self, from: Data(try bytes(name)))
   }
 
   /// Writes the archive to `url` atomically.

@@ -99,6 +99,13 @@ public struct ExperimentConfig: ConfigSchema {
     require(
       !replay.prioritized.enabled || agent.algorithm != .mc, "replay.prioritized.enabled",
       "has no TD errors to prioritize by with the Monte-Carlo control (algorithm: mc)")
+    require(
+      agent.regularizer.kind != .dr3 || agent.algorithm != .mc, "agent.regularizer.kind",
+      "dr3 acts on next-state features, which the Monte-Carlo control (algorithm: mc) never computes"
+    )
+    require(
+      agent.advantageLearning == 0 || agent.algorithm != .mc, "agent.advantage_learning",
+      "needs bootstrapped targets; the Monte-Carlo control (algorithm: mc) has none")
     require(offline.datasetSteps >= 1, "offline.dataset_steps", "must be at least 1")
     require(eval.every >= 1, "eval.every", "must be at least 1")
     require(eval.episodes >= 1, "eval.episodes", "must be at least 1")

@@ -97,7 +97,7 @@ struct TrainingLoop<E: Environment> {
       }
       if config.offline.enabled {
         let start = TimeBreakdown.now
-        accumulate(agent.train(replay: replay, gradientSteps: 1))
+        accumulate(agent.train(replay: replay, gradientSteps: 1, step: step))
         time.learner += TimeBreakdown.since(start)
       } else {
         interact()
@@ -110,9 +110,12 @@ struct TrainingLoop<E: Environment> {
       if step % config.eval.every == 0 {
         let start = TimeBreakdown.now
         try evaluate(into: &row, episodes: config.eval.episodes, prefix: "eval/return")
-        if config.eval.recordEvery > 0 && step % config.eval.recordEvery == 0 {
-          try recordEpisode(step: step)
-        }
+        time.evaluation += TimeBreakdown.since(start)
+      }
+      // Its own environment copy and seed: recording changes no other number.
+      if config.eval.recordEvery > 0 && step % config.eval.recordEvery == 0 {
+        let start = TimeBreakdown.now
+        try recordEpisode(step: step)
         time.evaluation += TimeBreakdown.since(start)
       }
       if config.rank.every > 0 && step % config.rank.every == 0 {

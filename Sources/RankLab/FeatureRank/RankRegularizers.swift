@@ -9,8 +9,12 @@ public enum RankRegularizers {
     features: UnsafeBufferPointer<Float>, svd: SingularValueDecomposition,
     gradient: UnsafeMutableBufferPointer<Float>
   ) -> Float {
-    svd.decompose(features)
     let (rows, columns, k) = (svd.rows, svd.columns, svd.rank)
+    guard svd.decompose(features) else {
+      // LAPACK failed (NaN features from a diverged network): no push, and a NaN to log.
+      for i in 0..<rows * columns { gradient[i] = 0 }
+      return .nan
+    }
     let sMax = svd.values[0]
     let sMin = svd.values[k - 1]
     svd.leftVectors.withUnsafeBufferPointer { u in
