@@ -96,6 +96,12 @@ import Testing
     #expect(
       issues("agent:\n  batch_size: 2.5\n") == ["c.yaml:2:3: 'agent.batch_size' must be an integer"]
     )
+    #expect(
+      issues(
+        "offline: {enabled: true, dataset_steps: 500}\nreplay: {capacity: 100}\n"
+          + "agent: {target_update: {unit: gradient_steps}}\n") == [
+          "c.yaml:1:26: 'offline.dataset_steps' must not exceed replay.capacity (100): the dataset is kept whole"
+        ])
     // Combinations the Monte-Carlo control cannot honour are refused, not silently dropped.
     #expect(
       issues("agent:\n  algorithm: mc\n  regularizer: {kind: dr3}\n") == [

@@ -107,6 +107,11 @@ public struct ExperimentConfig: ConfigSchema {
       agent.advantageLearning == 0 || agent.algorithm != .mc, "agent.advantage_learning",
       "needs bootstrapped targets; the Monte-Carlo control (algorithm: mc) has none")
     require(offline.datasetSteps >= 1, "offline.dataset_steps", "must be at least 1")
+    // Collected in place, the dataset must fit the buffer whole, as a saved one does.
+    require(
+      !offline.enabled || offline.dataset != nil || offline.datasetSteps <= replay.capacity,
+      "offline.dataset_steps",
+      "must not exceed replay.capacity (\(replay.capacity)): the dataset is kept whole")
     require(eval.every >= 1, "eval.every", "must be at least 1")
     require(eval.episodes >= 1, "eval.episodes", "must be at least 1")
     require(eval.finalEpisodes >= 0, "eval.final_episodes", "must be non-negative")
