@@ -119,14 +119,14 @@ struct BenchReplayCommand: ParsableCommand {
             [dumpFile.path, "--chunk-bytes", "\(chunkBytes)", "--level", "\(level)"])
         }
       }
-      if hasPython, let first = results.last {
+      if hasPython, let measured = results.last {
         if !json {
           FileHandle.standardError.write(Data("measuring \(benchCase.name) sb3...\n".utf8))
         }
         sb3[benchCase.name] = try runPython(
           SB3ReplayAnchor.self, "bench/sb3_replay_anchor.py",
           [
-            "--observation-floats", "\(first.observationFloats)", "--transitions",
+            "--observation-floats", "\(measured.observationFloats)", "--transitions",
             "\(transitions)", "--batch", "\(batch)", "--seconds", "\(sampleSeconds)",
           ])
       }

@@ -38,20 +38,25 @@ public struct SumTree: Equatable, Sendable {
   /// and subtracting the left sum whenever the mass lies beyond the left child. Leaves of zero
   /// priority are never returned.
   public func find(_ mass: Double) -> Int {
-    var node = 1
-    var remaining = mass
-    while node < leafCount {
-      let left = nodes[2 * node]
-      // Rounding can leave `remaining` a hair above a subtree's sum; never step into an empty
-      // subtree because of it.
-      if remaining < left || nodes[2 * node + 1] == 0 {
-        node = 2 * node
-      } else {
-        remaining -= left
-        node = 2 * node + 1
-      }
+    nodes.withUnsafeBufferPointer { nodes in
+      var node = 1
+      var remaining = mass
+      while node < leafCount { node = Self.child(of: node, holding: &remaining, in: nodes) }
+      return node - leafCount
     }
-    return node - leafCount
+  }
+
+  /// One step down: the child of `node` whose range holds `remaining`, which loses the left
+  /// sum when the walk goes right.
+  @inline(__always) private static func child(
+    of node: Int, holding remaining: inout Double, in nodes: UnsafeBufferPointer<Double>
+  ) -> Int {
+    let left = nodes[2 * node]
+    // Rounding can leave `remaining` a hair above a subtree's sum; never step into an empty
+    // subtree because of it.
+    if remaining < left || nodes[2 * node + 1] == 0 { return 2 * node }
+    remaining -= left
+    return 2 * node + 1
   }
 
   /// `find` for many masses at once, level by level: the descents' cache misses overlap (each
@@ -68,14 +73,7 @@ public struct SumTree: Equatable, Sendable {
         var width = 1
         while width < leafCount {
           for i in 0..<count {
-            let node = leaves[i]
-            let left = nodes[2 * node]
-            if remaining[i] < left || nodes[2 * node + 1] == 0 {
-              leaves[i] = 2 * node
-            } else {
-              remaining[i] -= left
-              leaves[i] = 2 * node + 1
-            }
+            leaves[i] = Self.child(of: leaves[i], holding: &remaining[i], in: nodes)
             ranklab_prefetch(nodes.baseAddress! + 2 * leaves[i])
           }
           width *= 2
