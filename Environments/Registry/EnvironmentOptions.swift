@@ -1,5 +1,6 @@
-/// Options an experiment config may set on its environment (the `env:` section less its `id`).
-/// Each field is optional: nil means the environment's own default, documented here.
+/// Options an experiment config may set on its environment (the `env:` section less its `id`):
+/// the one definition of each option, its key and its checks. Each field is optional: nil means
+/// the environment's own default, documented here.
 public struct EnvironmentOptions: Codable, Sendable, Equatable {
   /// Overrides the registered time limit (steps before truncation).
   public var timeLimit: Int?
@@ -36,5 +37,30 @@ public struct EnvironmentOptions: Codable, Sendable, Equatable {
     self.featureCount = featureCount
     self.mapFile = mapFile
     self.blocked = blocked
+  }
+
+  // The keys configs and episode headers use.
+  enum CodingKeys: String, CodingKey {
+    case observation, size, blocked
+    case timeLimit = "time_limit"
+    case wallFraction = "wall_fraction"
+    case actionNoise = "action_noise"
+    case mapSeed = "map_seed"
+    case featureCount = "feature_count"
+    case mapFile = "map_file"
+  }
+
+  /// Out-of-range options, by key.
+  public func problems() -> [(key: String, message: String)] {
+    var problems: [(key: String, message: String)] = []
+    if let size, size < 3 { problems.append(("size", "must be at least 3")) }
+    if let actionNoise, !(0...1).contains(actionNoise) {
+      problems.append(("action_noise", "must be within [0, 1]"))
+    }
+    if let wallFraction, !(wallFraction >= 0 && wallFraction < 1) {
+      problems.append(("wall_fraction", "must be within [0, 1)"))
+    }
+    if let timeLimit, timeLimit < 1 { problems.append(("time_limit", "must be at least 1")) }
+    return problems
   }
 }

@@ -16,6 +16,7 @@ struct RankLabCommand: ParsableCommand {
       EnvsCommand.self,
       CheckReferenceCommand.self,
       RunCommand.self,
+      EvalCommand.self,
       ReplayCommand.self,
       DatasetCommand.self,
       BenchCommand.self,

@@ -1,3 +1,4 @@
+import Yams
 import Testing
 
 @testable import RankLab
@@ -35,13 +36,13 @@ import Testing
       agent:
         learning_rate: 0.0005
         network: {hidden: [64, 64], activation: tanh}
-        target_update: {every: 16, unit: gradient_steps}
+        dqn: {target_update: {every: 16, unit: gradient_steps}}
       """
     let loaded = try ConfigLoader.load(ExperimentConfig.self, text: text, file: "c.yaml")
     #expect(loaded.config.agent.learningRate == 0.0005)
     #expect(loaded.config.agent.network.hidden == [64, 64])
-    #expect(loaded.config.agent.targetUpdate.unit == .gradientSteps)
-    #expect(loaded.config.env.size == 8 && loaded.config.env.observation == .rowColOnehot)
+    #expect(loaded.config.agent.dqn?.targetUpdate.unit == .gradientSteps)
+    #expect(loaded.config.env.options.size == 8 && loaded.config.env.options.observation == .rowColOnehot)
     #expect(loaded.config.agent.gamma == 0.99)  // default kept
     #expect(loaded.resolvedYAML.contains("max_grad_norm"))
     #expect(loaded.resolvedYAML.contains("map_file: null"))
@@ -73,12 +74,12 @@ import Testing
         "c.yaml:2:3: 'agent.batch_size' must be a number, got 'many'"
       ])
     #expect(
-      issues("agent:\n  double_q: maybe\n") == [
-        "c.yaml:2:3: 'agent.double_q' must be true or false, got 'maybe'"
+      issues("agent:\n  dqn:\n    double_q: maybe\n") == [
+        "c.yaml:3:5: 'agent.dqn.double_q' must be true or false, got 'maybe'"
       ])
     #expect(
-      issues("agent:\n  loss: l1\n") == [
-        "c.yaml:2:3: invalid value 'l1' for 'agent.loss'; expected one of: huber, mse"
+      issues("agent:\n  dqn:\n    loss: l1\n") == [
+        "c.yaml:3:5: invalid value 'l1' for 'agent.dqn.loss'; expected one of: huber, mse"
       ])
     #expect(
       issues("agent:\n  gamma: 1.5\n  learning_rate: -1\n") == [
@@ -99,13 +100,13 @@ import Testing
     #expect(
       issues(
         "offline: {enabled: true, dataset_steps: 500}\nreplay: {capacity: 100}\n"
-          + "agent: {target_update: {unit: gradient_steps}}\n") == [
+          + "agent: {dqn: {target_update: {unit: gradient_steps}}}\n") == [
           "c.yaml:1:26: 'offline.dataset_steps' must not exceed replay.capacity (100): the dataset is kept whole"
         ])
     // Combinations the Monte-Carlo control cannot honour are refused, not silently dropped.
     #expect(
-      issues("agent:\n  algorithm: mc\n  regularizer: {kind: dr3}\n") == [
-        "c.yaml:3:17: 'agent.regularizer.kind' dr3 acts on next-state features, which the Monte-Carlo control (algorithm: mc) never computes"
+      issues("agent:\n  algorithm: mc\n  dqn: {regularizer: {kind: dr3}}\n") == [
+        "c.yaml:3:23: 'agent.dqn.regularizer.kind' dr3 acts on next-state features, which the Monte-Carlo control (algorithm: mc) never computes"
       ])
   }
 
@@ -132,8 +133,8 @@ import Testing
     let text = """
       steps: 100
       sweep:
-        agent.target_update.every: {label: K, values: [1, 4, 16]}
-        agent.regularizer.kind: [none, srank_penalty]
+        agent.dqn.target_update.every: {label: K, values: [1, 4, 16]}
+        agent.dqn.regularizer.kind: [none, srank_penalty]
       """
     let variants = try ConfigLoader.loadVariants(ExperimentConfig.self, text: text, file: "s.yaml")
     #expect(
@@ -141,8 +142,8 @@ import Testing
         "K=1,kind=none", "K=1,kind=srank_penalty", "K=4,kind=none", "K=4,kind=srank_penalty",
         "K=16,kind=none", "K=16,kind=srank_penalty",
       ])
-    #expect(variants[5].loaded.config.agent.targetUpdate.every == 16)
-    #expect(variants[5].loaded.config.agent.regularizer.kind == .srankPenalty)
+    #expect(variants[5].loaded.config.agent.dqn?.targetUpdate.every == 16)
+    #expect(variants[5].loaded.config.agent.dqn?.regularizer.kind == .srankPenalty)
     #expect(!variants[0].loaded.resolvedYAML.contains("sweep"))
     let bad = "sweep:\n  agent.gama: [0.9]\n"
     #expect(throws: ConfigError.self) {
@@ -156,13 +157,13 @@ import Testing
     let text = """
       sweep:
         K:
-          agent.target_update.every: [1, 16]
+          agent.dqn.target_update.every: [1, 16]
           steps: [600, 9600]
       """
     let variants = try ConfigLoader.loadVariants(ExperimentConfig.self, text: text, file: "g.yaml")
     #expect(variants.map(\.label) == ["K=1", "K=16"])
     #expect(variants.map(\.loaded.config.steps) == [600, 9600])
-    #expect(variants.map(\.loaded.config.agent.targetUpdate.every) == [1, 16])
+    #expect(variants.map(\.loaded.config.agent.dqn?.targetUpdate.every) == [1, 16])
     let ragged = "sweep:\n  K:\n    steps: [1, 2]\n    seeds: [[0]]\n"
     #expect(throws: ConfigError.self) {
       try ConfigLoader.loadVariants(ExperimentConfig.self, text: ragged, file: "g.yaml")
@@ -172,10 +173,87 @@ import Testing
 
 @Suite struct SweepOverrideTests {
   @Test func commandLineOverridesWinOverSweepValues() throws {
-    let text = "sweep:\n  K:\n    agent.target_update.every: [1, 16]\n    steps: [600, 9600]\n"
+    let text = "sweep:\n  K:\n    agent.dqn.target_update.every: [1, 16]\n    steps: [600, 9600]\n"
     let variants = try ConfigLoader.loadVariants(
       ExperimentConfig.self, text: text, file: "g.yaml", overrides: ["steps=5"])
     #expect(variants.map(\.loaded.config.steps) == [5, 5])
-    #expect(variants.map(\.loaded.config.agent.targetUpdate.every) == [1, 16])
+    #expect(variants.map(\.loaded.config.agent.dqn?.targetUpdate.every) == [1, 16])
+  }
+}
+
+@Suite struct AgentSectionTests {
+  func issues(_ text: String, overrides: [String] = []) -> [String] {
+    do {
+      _ = try ConfigLoader.load(
+        ExperimentConfig.self, text: text, file: "c.yaml", overrides: overrides)
+      return []
+    } catch let error as ConfigError {
+      return error.issues.map(\.description)
+    } catch {
+      return ["unexpected \(error)"]
+    }
+  }
+
+  @Test func aSectionOfAnotherAlgorithmNamesItsAlgorithm() {
+    #expect(
+      issues("agent:\n  algorithm: sac\n  dqn: {double_q: true}\n") == [
+        "c.yaml:3:3: 'agent.dqn' belongs to algorithm dqn, fqi, cql, mc, not to 'sac' (agent.algorithm); remove it or change the algorithm"
+      ])
+    #expect(
+      issues("agent: {sac: {tau: 0.01}}\n").first?.contains("belongs to algorithm sac") == true)
+    // Keys inside a section are checked against that section's schema.
+    #expect(
+      issues("agent:\n  algorithm: sac\n  sac: {taux: 0.01}\n") == [
+        "c.yaml:3:9: unknown key 'taux' under 'agent.sac'; did you mean 'tau'?"
+      ])
+    #expect(issues("agent: {algorithm: fqi, dqn: {target_update: {every: 4}}}").count == 1)
+  }
+
+  @Test func sharedKeysTakeTheAlgorithmsDefaults() throws {
+    let sac = try ConfigLoader.load(
+      ExperimentConfig.self, text: "agent: {algorithm: sac}", file: "c.yaml")
+    #expect(sac.config.agent.learningRate == 3e-4 && sac.config.agent.batchSize == 256)
+    #expect(sac.config.agent.sac == SACConfig() && sac.config.agent.dqn == nil)
+    #expect(sac.resolvedYAML.contains("tau: 0.005") && !sac.resolvedYAML.contains("double_q"))
+    let fqi = try ConfigLoader.load(
+      ExperimentConfig.self, text: "agent: {algorithm: fqi, fqi: {k: 32}}", file: "c.yaml")
+    #expect(fqi.config.agent.fqi?.k == 32 && fqi.config.agent.learningRate == 2.3e-3)
+  }
+
+  @Test func optionalSectionsAndNumberMappingsAreChecked() throws {
+    let config = try ConfigLoader.load(
+      ExperimentConfig.self,
+      text: "env: {id: Pendulum-v1, params: {m: 1.5}}\neval: {env: {id: Pendulum-v1}}\n",
+      file: "c.yaml", overrides: ["eval.env.params={m: 2}"]
+    ).config
+    #expect(config.eval.env?.id == "Pendulum-v1" && config.eval.env?.options.timeLimit == nil)
+    #expect(
+      issues("eval: {env: {idd: CartPole-v1}}") == [
+        "c.yaml:1:15: unknown key 'idd' under 'eval.env'; did you mean 'id'?"
+      ])
+    #expect(issues("env: {params: {m: heavy}}").first?.contains("must be a number") == true)
+  }
+
+  @Test func listsAndListItemsCanBeSet() throws {
+    let node = try ConfigLoader.parseOverride("seeds=[3, 4]").1
+    var tree = ConfigLoader.set(node, at: ["seeds"], in: .mapping(.init([])))
+    tree = ConfigLoader.set(try ConfigLoader.parseOverride("x=7").1, at: ["seeds", "1"], in: tree)
+    tree = ConfigLoader.set(try ConfigLoader.parseOverride("x=9").1, at: ["seeds", "2"], in: tree)
+    #expect(tree.mapping?["seeds"]?.sequence?.map { $0.string ?? "" } == ["3", "7", "9"])
+    let config = try ConfigLoader.load(
+      ExperimentConfig.self, text: "seeds: [0, 1]", file: "c.yaml", overrides: ["seeds.1=5"]
+    ).config
+    #expect(config.seeds == [0, 5])
+  }
+
+  @Test func sweepLabelsAreSafeAndUnique() throws {
+    let text = "sweep:\n  agent.network.hidden: [[64], [256, 256]]\n"
+    let variants = try ConfigLoader.loadVariants(ExperimentConfig.self, text: text, file: "s.yaml")
+    #expect(variants.map(\.label) == ["hidden=64", "hidden=256x256"])
+    let clash = "sweep:\n  agent.learning_rate: [0.001, 0.001]\n  steps: [100]\n"
+    #expect(throws: ConfigError.self) {
+      _ = try ConfigLoader.loadVariants(ExperimentConfig.self, text: clash, file: "s.yaml")
+    }
+    #expect(ConfigLoader.labelText(Node("../x")) == ".._x")
   }
 }

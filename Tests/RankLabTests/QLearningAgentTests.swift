@@ -62,7 +62,7 @@ import Testing
   }
 
   @Test func greedyPolicyActsWithTheAverageOfTheIterates() {
-    let (agent, replay) = Self.agent { $0.policyAveraging = 0.25 }
+    let (agent, replay) = Self.agent { $0.dqn?.policyAveraging = 0.25 }
     let averaged = try! #require(agent.averaged)
     var expected = agent.online.parameters
     for _ in 0..<3 {
@@ -73,15 +73,15 @@ import Testing
     #expect(averaged.parameters != agent.online.parameters)
     // Greedy actions and recorded values come from the average; exploring ones from the latest.
     let observation: [Float] = [0.3, -0.2, 0.7]
-    let values = observation.withUnsafeBufferPointer { agent.actionValues($0) }
+    let values = observation.withUnsafeBufferPointer { agent.qValues($0) }
     let direct = Self.q(averaged, observation[...])  // sgemm here, sgemv in the agent
-    #expect(zip(values!, direct).allSatisfy { abs($0 - $1) < 1e-5 })
+    #expect(zip(values, direct).allSatisfy { abs($0 - $1) < 1e-5 })
     let greedy = observation.withUnsafeBufferPointer { agent.act($0, explore: false) }
-    #expect(greedy == .discrete(values![1] > values![0] ? 1 : 0))
+    #expect(greedy == .discrete(values[1] > values[0] ? 1 : 0))
   }
 
   @Test func doubleDQNLetsTheOnlineNetworkChoose() {
-    let (agent, replay) = Self.agent { $0.doubleQ = true }
+    let (agent, replay) = Self.agent { $0.dqn?.doubleQ = true }
     sampled(agent, replay)
     let b = agent.batch
     for i in 0..<b.count {
@@ -107,7 +107,7 @@ import Testing
 
   @Test func advantageLearningSubtractsTheScaledActionGap() {
     let (plain, replay) = Self.agent { _ in }
-    let (shaped, _) = Self.agent { $0.advantageLearning = 0.5 }
+    let (shaped, _) = Self.agent { $0.dqn?.advantageLearning = 0.5 }
     sampled(plain, replay)
     sampled(shaped, replay)
     let b = plain.batch
@@ -121,7 +121,8 @@ import Testing
   @Test func conservativePenaltyGradientMatchesFiniteDifferences() {
     let (agent, replay) = Self.agent {
       $0.algorithm = .cql
-      $0.cqlAlpha = 2
+      $0.cql = CQLConfig()
+      $0.cql?.alpha = 2
     }
     sampled(agent, replay)
     let n = agent.batch.count

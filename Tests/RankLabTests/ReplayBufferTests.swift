@@ -88,7 +88,7 @@ import Testing
     var batch = replay.makeBatch(size: max(replay.count, 1))
     replay.gather(positions: Array(0..<replay.count), into: &batch)
     return bits(batch.observations[...]) + bits(batch.nextObservations[...])
-      + batch.actionIndices.map { UInt32(bitPattern: $0) } + bits(batch.actionValues[...])
+      + batch.actionIndices.map { UInt32(bitPattern: $0) } + bits(batch.continuousActions[...])
       + bits(batch.rewards[...]) + bits(batch.costs[...]) + bits(batch.terminals[...])
       + bits(batch.returns[...])
   }
@@ -108,8 +108,8 @@ import Testing
       switch t.action {
       case .discrete(let index): #expect(Int(batch.actionIndices[row]) == index)
       case .continuous(let values):
-        let a = replay.actionCount
-        #expect(bits(batch.actionValues[row * a..<(row + 1) * a]) == values.map(\.bitPattern))
+        let a = replay.actionWidth
+        #expect(bits(batch.continuousActions[row * a..<(row + 1) * a]) == values.map(\.bitPattern))
       }
       #expect(batch.rewards[row].bitPattern == t.reward.bitPattern)
       #expect(batch.costs[row] == t.cost)

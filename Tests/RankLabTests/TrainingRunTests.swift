@@ -17,9 +17,10 @@ import Testing
       train_freq: 4
       gradient_steps: 1
       learning_starts: 200
-      target_update: {every: 200}
-      exploration: {fraction: 0.5}
-      regularizer: {kind: srank_penalty, coefficient: 1e-3}
+      dqn:
+        target_update: {every: 200}
+        exploration: {fraction: 0.5}
+        regularizer: {kind: srank_penalty, coefficient: 1e-3}
     replay: {capacity: 2000}
     eval: {every: 1000, episodes: 3, final_episodes: 3}
     rank: {every: 500, probe_size: 64, ntk_velocity: true}

@@ -1,15 +1,22 @@
 import Environments
 
 /// A learning agent driven by the shared runner loop (act, step, store, update, evaluate,
-/// measure rank, log, checkpoint). Each algorithm keeps its update rule in one file.
+/// measure rank, log, checkpoint). Each algorithm keeps its update rule in one file and is built
+/// through `AgentCatalog`; nothing in `Experiment/` names a concrete agent.
 ///
-/// The protocol is shaped for what comes after the value-based agents: actions may be continuous
-/// (SAC), a latent may condition the policy (SMERL: `setLatent`), transitions carry a per-step
-/// cost (safety critic), and every agent's state round-trips through a checkpoint archive, which
-/// is also how a teacher is loaded for distillation.
+/// Actions may be discrete or continuous; the loop tells the agent where episodes start and end
+/// (a skill latent may be drawn at the start, returns relabelled or a Lagrange multiplier moved
+/// at the end); every agent's state round-trips through a checkpoint archive, and its acting
+/// networks alone through a policy file (`PolicyFile`), which is how a teacher is loaded.
 public protocol Agent: AnyObject {
   /// Chooses an action for one observation; `explore: false` is the greedy evaluation policy.
   func act(_ observation: UnsafeBufferPointer<Float>, explore: Bool) -> Action
+
+  /// An episode begins (`training`: in the training environment, else an evaluation episode).
+  func episodeStarted(training: Bool)
+
+  /// A training episode ended with this environment return, summed cost and length.
+  func episodeEnded(return: Double, cost: Double, length: Int)
 
   /// Runs whatever updates are due after environment step `step` (the agent owns its schedule:
   /// learning starts, train frequency, gradient steps, target updates). Returns the training
@@ -21,7 +28,8 @@ public protocol Agent: AnyObject {
   /// returns their mean metrics.
   func train(replay: ReplayBuffer, gradientSteps: Int, step: Int) -> [(key: String, value: Double)]
 
-  /// Width of the penultimate layer, whose features the rank diagnostics measure.
+  /// Width of the penultimate layer of the measured network, whose features the rank
+  /// diagnostics measure.
   var featureCount: Int { get }
 
   /// Writes the penultimate-layer features of `count` observations (row-major) into `features`
@@ -30,27 +38,40 @@ public protocol Agent: AnyObject {
     of observations: UnsafeBufferPointer<Float>, count: Int,
     into features: UnsafeMutableBufferPointer<Float>)
 
-  /// The empirical NTK of the greedy value on `count` observations (count × count, row-major),
-  /// or nil for agents without one.
+  /// The empirical NTK of a fixed scalar output on `count` observations (count × count,
+  /// row-major), or nil for agents without one.
   func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]?
 
-  /// The agent's value of each action for one observation (recorded beside replayed episodes),
-  /// or nil for agents without one.
-  func actionValues(_ observation: UnsafeBufferPointer<Float>) -> [Float]?
+  /// What the agent records beside each step of an episode file (Q-values, action
+  /// probabilities, a log-probability, a latent), in column order; may be empty.
+  var recordedFields: [EpisodeHeader.ExtraField] { get }
+
+  /// The values of `recordedFields` for one observation and the action taken there, one array
+  /// per field.
+  func recordedValues(_ observation: UnsafeBufferPointer<Float>, action: Action) -> [[Float]]
 
   /// Scalars to log with every metrics row, e.g. the exploration rate.
   func statusMetrics(step: Int) -> [(key: String, value: Double)]
 
-  /// Conditions the policy on a discrete latent skill (SMERL); agents without one ignore it.
-  func setLatent(_ latent: Int?)
+  /// Wall-clock seconds spent sampling minibatches (for the run's time breakdown).
+  var samplingSeconds: Double { get }
 
   /// Saves everything needed to continue bit for bit (networks, optimizer moments, generators).
   func save(into archive: inout CheckpointArchive) throws
   /// Restores what `save` wrote.
   func load(from archive: CheckpointArchive) throws
+
+  /// Saves only what acting greedily needs (the policy file): no optimizer, replay or target.
+  func savePolicy(into archive: inout CheckpointArchive) throws
+  /// Restores what `savePolicy` wrote into an agent built from the same config and spaces.
+  func loadPolicy(from archive: CheckpointArchive) throws
 }
 
 extension Agent {
+  public func episodeStarted(training: Bool) {}
+  public func episodeEnded(return: Double, cost: Double, length: Int) {}
   public func statusMetrics(step: Int) -> [(key: String, value: Double)] { [] }
-  public func setLatent(_ latent: Int?) {}
+  public func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]? {
+    nil
+  }
 }

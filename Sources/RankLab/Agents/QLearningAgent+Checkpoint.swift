@@ -40,3 +40,18 @@ extension QLearningAgent {
     churnRNG = counters.churnRNG
   }
 }
+
+extension QLearningAgent {
+  /// The policy file holds the network the greedy policy acts with (the average where
+  /// `policy_averaging` keeps one).
+  public func savePolicy(into archive: inout CheckpointArchive) throws {
+    archive.put("policy/q_network", array: (averaged ?? online).parameters)
+  }
+
+  public func loadPolicy(from archive: CheckpointArchive) throws {
+    let parameters = try archive.array(
+      "policy/q_network", of: Float.self, count: online.parameters.count)
+    online.parameters = parameters
+    averaged?.parameters = parameters
+  }
+}

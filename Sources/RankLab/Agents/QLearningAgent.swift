@@ -7,6 +7,11 @@ import Foundation
 /// CQL(H) and the Monte-Carlo regression control. The update rule is `trainStep` below.
 public final class QLearningAgent: Agent {
   public let config: AgentConfig
+  /// The Q-network update's keys (`agent.dqn`).
+  let qConfig: DQNConfig
+  /// Gradient steps per target refresh, and whether they count fitting iterations (fqi).
+  let targetEvery: Int
+  let cqlAlpha: Double
   let actionCount: Int
   let observationCount: Int
   let online: MLP
@@ -49,11 +54,35 @@ public final class QLearningAgent: Agent {
   /// Wall-clock seconds spent sampling minibatches (for the run's time breakdown).
   public internal(set) var samplingSeconds = 0.0
 
+  /// Builds the agent for a run (through `AgentCatalog`): needs a discrete action space.
+  public convenience init(context: AgentContext) throws {
+    guard case .discrete(let actionCount) = context.actionSpace else {
+      throw RunError.unsupported(
+        "agent.algorithm \(context.config.agent.algorithm.rawValue) is value-based and needs a discrete action space; \(context.config.env.id) has continuous actions (\(context.actionSpace.summary)): use algorithm: sac"
+      )
+    }
+    var initRNG = context.initializationRNG
+    self.init(
+      config: context.config.agent, observationCount: context.observationSpace.flatCount,
+      actionCount: actionCount, totalSteps: context.config.steps, initRNG: &initRNG,
+      rng: context.agentRNG)
+  }
+
   public init(
     config: AgentConfig, observationCount: Int, actionCount: Int, totalSteps: Int,
     initRNG: inout PCG64, rng: PCG64
   ) {
     self.config = config
+    // fqi: a hard refresh every K gradient steps; the others follow agent.dqn.target_update.
+    var adjusted = config.q
+    if let fqi = config.fqi {
+      adjusted.targetUpdate.kind = .hard
+      adjusted.targetUpdate.every = fqi.k
+      adjusted.targetUpdate.unit = .gradientSteps
+    }
+    qConfig = adjusted
+    targetEvery = qConfig.targetUpdate.every
+    cqlAlpha = config.cql?.alpha ?? 0
     self.actionCount = actionCount
     self.observationCount = observationCount
     let sizes = [observationCount] + config.network.hidden + [actionCount]
@@ -61,7 +90,7 @@ public final class QLearningAgent: Agent {
       sizes: sizes, activation: config.network.activation, initialization: config.network.`init`,
       rng: &initRNG)
     target = MLP(copying: online)
-    averaged = config.policyAveraging > 0 ? MLP(copying: online) : nil
+    averaged = qConfig.policyAveraging > 0 ? MLP(copying: online) : nil
     optimizer = Adam(
       parameterCount: online.parameters.count, learningRate: Float(config.learningRate),
       epsilon: Float(config.adamEps))
@@ -70,12 +99,12 @@ public final class QLearningAgent: Agent {
       initial: config.learningRate, final: config.learningRateFinal ?? config.learningRate,
       fraction: 1, total: totalSteps)
     exploration = LinearSchedule(
-      initial: config.exploration.initialEps, final: config.exploration.finalEps,
-      fraction: config.exploration.fraction, total: totalSteps)
+      initial: qConfig.exploration.initialEps, final: qConfig.exploration.finalEps,
+      fraction: qConfig.exploration.fraction, total: totalSteps)
     let b = config.batchSize
     // Only the Monte-Carlo control reads returns; no update rule here reads costs.
     batch = TransitionBatch(
-      capacity: b, observationCount: observationCount, actionCount: 1, continuous: false,
+      capacity: b, observationCount: observationCount, actionWidth: 1, continuous: false,
       extras: config.algorithm == .mc ? .returns : [])
     onlineWork = MLPWorkspace(for: online, capacity: b)
     nextWork = MLPWorkspace(for: online, capacity: b)
@@ -92,14 +121,14 @@ public final class QLearningAgent: Agent {
     nextFeatureGradient = featureGradient
     qValues = [Float](repeating: 0, count: actionCount)
     churnBatch = TransitionBatch(
-      capacity: 256, observationCount: observationCount, actionCount: 1, continuous: false,
+      capacity: 256, observationCount: observationCount, actionWidth: 1, continuous: false,
       extras: [])
     churnWork = MLPWorkspace(for: online, capacity: 256)
     churnActions = [Int](repeating: 0, count: 256)
     var seedSource = rng
     churnRNG = PCG64(seed: seedSource.next(), stream: [7])
     svd =
-      config.regularizer.kind == .srankPenalty
+      qConfig.regularizer.kind == .srankPenalty
       ? SingularValueDecomposition(rows: b, columns: online.featureCount, vectors: true) : nil
   }
 
@@ -117,7 +146,7 @@ public final class QLearningAgent: Agent {
 
   public func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]? {
     currentStep = step
-    if config.targetUpdate.unit == .envSteps && step % config.targetUpdate.every == 0 {
+    if qConfig.targetUpdate.unit == .envSteps && step % qConfig.targetUpdate.every == 0 {
       updateTarget()
     }
     // Monte-Carlo targets need an episode that has ended.
@@ -154,14 +183,14 @@ public final class QLearningAgent: Agent {
     for _ in 0..<gradientSteps {
       sums.add(trainStep(replay: replay))
       gradientStepsTaken += 1
-      if config.targetUpdate.unit == .gradientSteps
-        && gradientStepsTaken % config.targetUpdate.every == 0
+      if qConfig.targetUpdate.unit == .gradientSteps
+        && gradientStepsTaken % qConfig.targetUpdate.every == 0
       {
         updateTarget()
       }
     }
     return sums.mean(
-      over: gradientSteps, regularizer: config.regularizer.kind != .none,
+      over: gradientSteps, regularizer: qConfig.regularizer.kind != .none,
       cql: config.algorithm == .cql)
   }
 
@@ -183,7 +212,7 @@ public final class QLearningAgent: Agent {
     metrics.loss = predictions.withUnsafeBufferPointer { p in
       targets.withUnsafeBufferPointer { t in
         lossGradient.withUnsafeMutableBufferPointer { g in
-          config.loss == .huber
+          qConfig.loss == .huber
             ? Losses.huber(p, t, gradient: g) : Losses.meanSquaredError(p, t, gradient: g)
         }
       }
@@ -215,7 +244,7 @@ public final class QLearningAgent: Agent {
           accumulate: false)
       }
     }
-    if config.regularizer.kind == .dr3 {
+    if qConfig.regularizer.kind == .dr3 {
       zeroOutput.withUnsafeBufferPointer { z in
         nextFeatureGradient.withUnsafeBufferPointer { f in
           nextWork.backward(online, outputGradient: z, featureGradient: f)
@@ -226,7 +255,7 @@ public final class QLearningAgent: Agent {
       config.maxGradNorm > 0
       ? online.clipGradients(maxNorm: Float(config.maxGradNorm)) : online.gradientNorm()
     optimizer.update(&online.parameters, gradients: online.gradients)
-    averaged?.polyakUpdate(from: online, tau: Float(config.policyAveraging))
+    averaged?.polyakUpdate(from: online, tau: Float(qConfig.policyAveraging))
     return metrics
   }
 
@@ -242,7 +271,7 @@ public final class QLearningAgent: Agent {
     batch.nextObservations.withUnsafeBufferPointer {
       targetWork.forward(target, input: $0, rows: n)
     }
-    let needsOnlineNext = config.doubleQ || config.regularizer.kind == .dr3
+    let needsOnlineNext = qConfig.doubleQ || qConfig.regularizer.kind == .dr3
     if needsOnlineNext {
       batch.nextObservations.withUnsafeBufferPointer {
         nextWork.forward(online, input: $0, rows: n)
@@ -252,7 +281,7 @@ public final class QLearningAgent: Agent {
     let nextOnline = nextWork.output
     for i in 0..<n {
       let choice =
-        config.doubleQ ? Self.argmax(nextOnline, i * a, a) : Self.argmax(nextTarget, i * a, a)
+        qConfig.doubleQ ? Self.argmax(nextOnline, i * a, a) : Self.argmax(nextTarget, i * a, a)
       let bootstrap = nextTarget[i * a + choice]
       // The replay's discount is gamma, or gamma^k for a k-step return.
       targets[i] = batch.rewards[i] + batch.discounts[i] * (1 - batch.terminals[i]) * bootstrap
@@ -260,8 +289,8 @@ public final class QLearningAgent: Agent {
     // Advantage learning (Baird 1999; Bellemare et al. 2016): subtract α times the taken
     // action's gap to the best action, as valued by the target network. Gaps grow by 1/(1−α),
     // so the greedy policy stops hinging on differences smaller than the regression error.
-    guard config.advantageLearning > 0 else { return }
-    let alpha = Float(config.advantageLearning)
+    guard qConfig.advantageLearning > 0 else { return }
+    let alpha = Float(qConfig.advantageLearning)
     batch.observations.withUnsafeBufferPointer { targetWork.forward(target, input: $0, rows: n) }
     let current = targetWork.output
     for i in 0..<n {
@@ -274,7 +303,7 @@ public final class QLearningAgent: Agent {
   /// against the data's actions, so it reuses that loss; its gradient is added, scaled by α.
   func addConservativePenalty() -> Float {
     let n = config.batchSize
-    let alpha = Float(config.cqlAlpha)
+    let alpha = Float(cqlAlpha)
     let gap = batch.actionIndices.withUnsafeBufferPointer { labels in
       cqlGradient.withUnsafeMutableBufferPointer { g in
         Losses.crossEntropy(
@@ -289,8 +318,8 @@ public final class QLearningAgent: Agent {
 
   /// Adds the rank remedy's gradient on the penultimate features; returns whether there is one.
   func applyRegularizer(_ metrics: inout StepMetrics) -> Bool {
-    let c = Float(config.regularizer.coefficient)
-    switch config.regularizer.kind {
+    let c = Float(qConfig.regularizer.coefficient)
+    switch qConfig.regularizer.kind {
     case .none:
       return false
     case .srankPenalty:
@@ -320,10 +349,10 @@ public final class QLearningAgent: Agent {
   }
 
   func updateTarget() {
-    if config.targetUpdate.kind == .hard {
+    if qConfig.targetUpdate.kind == .hard {
       target.copyParameters(from: online)
     } else {
-      target.polyakUpdate(from: online, tau: Float(config.targetUpdate.tau))
+      target.polyakUpdate(from: online, tau: Float(qConfig.targetUpdate.tau))
     }
   }
 
@@ -351,7 +380,8 @@ public final class QLearningAgent: Agent {
     _ = features.update(fromContentsOf: work.features)
   }
 
-  public func actionValues(_ observation: UnsafeBufferPointer<Float>) -> [Float]? {
+  /// The values the greedy policy acts on, one per action.
+  public func qValues(_ observation: UnsafeBufferPointer<Float>) -> [Float] {
     var values = [Float](repeating: 0, count: actionCount)
     // The values the greedy policy acts on.
     values.withUnsafeMutableBufferPointer {
@@ -368,11 +398,25 @@ public final class QLearningAgent: Agent {
   }
 
   public func statusMetrics(step: Int) -> [(key: String, value: Double)] {
-    [
+    var values: [(key: String, value: Double)] = [
       ("train/epsilon", exploration.value(at: step)),
       ("train/learning_rate", learningRate.value(at: step)),
       ("train/gradient_steps", Double(gradientStepsTaken)),
     ]
+    if config.fqi != nil {
+      values.append(("train/fitting_iterations", Double(gradientStepsTaken / targetEvery)))
+    }
+    return values
+  }
+
+  public var recordedFields: [EpisodeHeader.ExtraField] {
+    [.init(name: "q_values", width: actionCount)]
+  }
+
+  public func recordedValues(_ observation: UnsafeBufferPointer<Float>, action: Action)
+    -> [[Float]]
+  {
+    [qValues(observation)]
   }
 }
 

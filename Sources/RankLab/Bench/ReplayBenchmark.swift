@@ -173,8 +173,8 @@ public enum ReplayBenchmark {
       let w = replay.observationCount
       append(batch.observations[..<(count * w)])
       append(batch.nextObservations[..<(count * w)])
-      if replay.continuousActions {
-        append(batch.actionValues[..<(count * replay.actionCount)])
+      if replay.actionsAreContinuous {
+        append(batch.continuousActions[..<(count * replay.actionWidth)])
       } else {
         append(batch.actionIndices[..<count])
       }

@@ -39,7 +39,7 @@ extension ConfigLoader {
         for (path, values) in zip(axis.paths, axis.columns) {
           tree = set(values[index], at: path, in: tree)
         }
-        labels.append("\(axis.label)=\(axis.columns[0][index].string ?? "?")")
+        labels.append("\(axis.label)=\(labelText(axis.columns[0][index]))")
       }
       for (path, value) in parsedOverrides { tree = set(value, at: path, in: tree) }
       variants.append(
@@ -54,8 +54,42 @@ extension ConfigLoader {
         combination[position] = 0
         position -= 1
       }
-      if position < 0 { return variants }
+      if position < 0 {
+        // Labels name directories: two variants with one label would write into one place.
+        var seen: [String: Int] = [:]
+        for (index, variant) in variants.enumerated() {
+          if let first = seen[variant.label] {
+            throw ConfigError(issues: [
+              issue(
+                file, sweep.mark, "sweep",
+                "sweep variants \(first + 1) and \(index + 1) would both be labelled '\(variant.label)' (and share a directory); give the entries distinct values or a {label: NAME, values: [...]}"
+              )
+            ])
+          }
+          seen[variant.label] = index
+        }
+        return variants
+      }
     }
+  }
+
+  /// A sweep value as it appears in a label and a directory name: scalars as written, lists
+  /// joined by `x` (`[256, 256]` → `256x256`), mappings as `key-value` pairs; characters that
+  /// do not belong in a path component become `_`.
+  static func labelText(_ node: Node) -> String {
+    let text: String
+    switch node {
+    case .scalar(let scalar): text = scalar.string
+    case .sequence(let items): text = items.map(labelText).joined(separator: "x")
+    case .mapping(let pairs):
+      text = pairs.map { "\($0.key.string ?? "")-\(labelText($0.value))" }.joined(separator: "_")
+    case .alias: text = "alias"
+    }
+    let safe = text.map { character -> Character in
+      character.isLetter || character.isNumber || "+-._x".contains(character) ? character : "_"
+    }
+    let label = String(safe)
+    return label.isEmpty || label == "." || label == ".." ? "_" : label
   }
 
   /// One dimension of a sweep: one or more keys whose value lists are walked together.

@@ -81,7 +81,6 @@ public enum ConfigLoader {
   static func resolve<Schema: ConfigSchema>(
     _ schema: Schema.Type, tree: Node, file: String, overridePaths: [[String]: String]
   ) throws -> Loaded<Schema> {
-    let defaults = try NodeEncoder().encode(Schema())
     var issues: [ConfigIssue] = []
     func report(_ path: [String], _ message: String) {
       issues.append(
@@ -92,9 +91,14 @@ public enum ConfigLoader {
       for key in Schema.reservedKeys { mapping[Node(key)] = nil }
       user = .mapping(mapping)
     }
-    check(user, against: defaults, path: [], choices: Schema.choices, report: report)
+    for problem in Schema.structuralProblems(in: user) { report(problem.path, problem.message) }
     guard issues.isEmpty else { throw ConfigError(issues: issues) }
-    let merged = merge(user, over: defaults)
+    let defaults = try NodeEncoder().encode(Schema.defaults(for: user))
+    let rules = TreeRules(
+      choices: Schema.choices, shapes: Schema.shapes, numberMappings: Schema.numberMappings)
+    check(user, against: defaults, path: [], rules: rules, report: report)
+    guard issues.isEmpty else { throw ConfigError(issues: issues) }
+    let merged = merge(user, over: defaults, path: [], shapes: Schema.shapes)
     let config: Schema
     do {
       config = try YAMLDecoder().decode(Schema.self, from: merged)
@@ -113,12 +117,48 @@ public enum ConfigLoader {
       userTree: tree)
   }
 
-  /// Compares the user's tree with the defaults tree: keys must exist, kinds must agree.
+  /// What `check` and `merge` need besides the trees.
+  struct TreeRules {
+    var choices: [String: [String]]
+    var shapes: [String: Node]
+    var numberMappings: Set<String>
+  }
+
+  /// The dotted path with list indices written `[]` (how shapes name list items).
+  static func shapeKey(_ path: [String]) -> String {
+    var key = ""
+    for component in path {
+      if Int(component) != nil {
+        key += "[]"
+      } else {
+        key += (key.isEmpty ? "" : ".") + component
+      }
+    }
+    return key
+  }
+
+  /// Compares the user's tree with the defaults tree: keys must exist, kinds must agree. Where
+  /// the default is null or an empty list, the schema's shape for that place stands in.
   static func check(
-    _ user: Node, against defaults: Node, path: [String], choices: [String: [String]],
+    _ user: Node, against defaults: Node, path: [String], rules: TreeRules,
     report: ([String], String) -> Void
   ) {
     let dotted = path.joined(separator: ".")
+    let key = shapeKey(path)
+    if rules.numberMappings.contains(key) {
+      guard let mapping = user.mapping else {
+        if !isNull(user) { report(path, "'\(dotted)' must be a mapping of names to numbers") }
+        return
+      }
+      for (name, value) in mapping where !isNumber(value) {
+        report(path + [name.string ?? ""], "'\(dotted).\(name.string ?? "")' must be a number")
+      }
+      return
+    }
+    if isNull(defaults), !isNull(user), let shape = rules.shapes[key] {
+      check(user, against: shape, path: path, rules: rules, report: report)
+      return
+    }
     switch (user, defaults) {
     case (.mapping(let u), .mapping(let d)):
       let valid: [String] = Array(d.keys.compactMap(\.string))
@@ -132,20 +172,20 @@ public enum ConfigLoader {
           report(path + [name], "unknown key '\(name)' \(under)\(hint)")
           continue
         }
-        check(value, against: expected, path: path + [name], choices: choices, report: report)
+        check(value, against: expected, path: path + [name], rules: rules, report: report)
       }
     case (_, .mapping):
       if !isNull(user) { report(path, "'\(dotted)' must be a mapping of keys to values") }
     case (.sequence(let u), .sequence(let d)):
-      if let first = d.first {
+      if let first = d.first ?? rules.shapes[key + "[]"] {
         for (i, item) in u.enumerated() {
-          check(item, against: first, path: path + ["\(i)"], choices: choices, report: report)
+          check(item, against: first, path: path + ["\(i)"], rules: rules, report: report)
         }
       }
     case (_, .sequence):
       if !isNull(user) { report(path, "'\(dotted)' must be a list, got \(kind(user))") }
     case (.scalar(let u), .scalar(let d)):
-      if let allowed = choices[dotted], !allowed.contains(u.string),
+      if let allowed = rules.choices[key], !allowed.contains(u.string),
         !(isNull(user) && isNull(defaults))
       {
         report(
@@ -166,11 +206,27 @@ public enum ConfigLoader {
     }
   }
 
-  /// Deep-merges the user's values over the defaults.
-  static func merge(_ user: Node, over defaults: Node) -> Node {
+  /// Deep-merges the user's values over the defaults (an optional section or a list item over
+  /// its shape, so that what the user left out takes the shape's defaults).
+  static func merge(_ user: Node, over defaults: Node, path: [String], shapes: [String: Node])
+    -> Node
+  {
+    let key = shapeKey(path)
+    if isNull(defaults), user.mapping != nil, let shape = shapes[key] {
+      return merge(user, over: shape, path: path, shapes: shapes)
+    }
+    if case .sequence(let items) = user, let shape = shapes[key + "[]"] {
+      return .sequence(
+        .init(
+          items.enumerated().map {
+            merge($0.element, over: shape, path: path + ["\($0.offset)"], shapes: shapes)
+          }))
+    }
     guard case .mapping(let u) = user, case .mapping(var d) = defaults else { return user }
     for (key, value) in u {
-      d[key] = d[key].map { merge(value, over: $0) } ?? value
+      let name = key.string ?? ""
+      d[key] =
+        d[key].map { merge(value, over: $0, path: path + [name], shapes: shapes) } ?? value
     }
     return .mapping(d)
   }
@@ -178,6 +234,16 @@ public enum ConfigLoader {
   /// Returns `tree` with `value` at `path`, creating mappings on the way.
   static func set(_ value: Node, at path: [String], in tree: Node) -> Node {
     guard let head = path.first else { return value }
+    // A list item by index (`--set distill.teachers.1=runs/b`); one past the end appends.
+    if let index = Int(head), var items = tree.sequence.map(Array.init), index <= items.count {
+      let rest = Array(path.dropFirst())
+      if index == items.count {
+        items.append(set(value, at: rest, in: Node.mapping(.init([]))))
+      } else {
+        items[index] = set(value, at: rest, in: items[index])
+      }
+      return .sequence(.init(items))
+    }
     var mapping = tree.mapping ?? Node.Mapping([])
     let child = mapping[Node(head)] ?? Node.mapping(.init([]))
     mapping[Node(head)] = set(value, at: Array(path.dropFirst()), in: child)

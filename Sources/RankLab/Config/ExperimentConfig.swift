@@ -1,4 +1,5 @@
 import Environments
+import Yams
 
 /// An experiment: what to train, on what, for how long, and what to measure. Every key and its
 /// default is written here, once; `ranklab run --help-config` prints them, and a run saves its
@@ -23,15 +24,62 @@ public struct ExperimentConfig: ConfigSchema {
 
   public static let reservedKeys: Set<String> = ["sweep"]
 
+  /// The algorithm's defaults (see `AgentConfig.defaults(for:)`).
+  public static func defaults(for user: Node) -> ExperimentConfig {
+    var config = ExperimentConfig()
+    if let name = user.mapping?[Node("agent")]?.mapping?[Node("algorithm")]?.string,
+      let algorithm = AgentConfig.Algorithm(rawValue: name)
+    {
+      config.agent = AgentConfig.defaults(for: algorithm)
+    }
+    return config
+  }
+
+  /// A section of another algorithm is an error naming the algorithm it belongs to.
+  public static func structuralProblems(in user: Node) -> [(path: [String], message: String)] {
+    guard let agent = user.mapping?[Node("agent")]?.mapping else { return [] }
+    let name = agent[Node("algorithm")]?.string ?? AgentConfig().algorithm.rawValue
+    guard let algorithm = AgentConfig.Algorithm(rawValue: name) else { return [] }
+    var problems: [(path: [String], message: String)] = []
+    for (key, value) in agent where value.mapping != nil {
+      guard let section = key.string, let owners = AgentConfig.sectionOwners[section],
+        !owners.contains(algorithm)
+      else { continue }
+      let names = owners.map(\.rawValue).joined(separator: ", ")
+      problems.append(
+        (
+          ["agent", section],
+          "'agent.\(section)' belongs to algorithm \(names), not to '\(name)' (agent.algorithm); remove it or change the algorithm"
+        ))
+    }
+    if algorithm == .fqi, agent[Node("dqn")]?.mapping?[Node("target_update")] != nil {
+      problems.append(
+        (
+          ["agent", "dqn", "target_update"],
+          "fqi refreshes its target every agent.fqi.k gradient steps; set agent.fqi.k instead of agent.dqn.target_update"
+        ))
+    }
+    return problems
+  }
+
+  public static var shapes: [String: Node] {
+    // eval.env: a whole environment section of its own.
+    ["eval.env": (try? NodeEncoder().encode(EnvConfig())) ?? Node("null")]
+  }
+
+  public static let numberMappings: Set<String> = ["env.params", "eval.env.params"]
+
   public static let choices: [String: [String]] = [
     "agent.algorithm": AgentConfig.Algorithm.allCases.map(\.rawValue),
-    "agent.loss": AgentConfig.Loss.allCases.map(\.rawValue),
+    "agent.dqn.loss": AgentConfig.Loss.allCases.map(\.rawValue),
     "agent.network.activation": Activation.allCases.map(\.rawValue),
     "agent.network.init": Initialization.allCases.map(\.rawValue),
-    "agent.target_update.kind": TargetUpdateConfig.Kind.allCases.map(\.rawValue),
-    "agent.target_update.unit": TargetUpdateConfig.Unit.allCases.map(\.rawValue),
-    "agent.regularizer.kind": RegularizerConfig.Kind.allCases.map(\.rawValue),
+    "agent.dqn.target_update.kind": TargetUpdateConfig.Kind.allCases.map(\.rawValue),
+    "agent.dqn.target_update.unit": TargetUpdateConfig.Unit.allCases.map(\.rawValue),
+    "agent.dqn.regularizer.kind": RegularizerConfig.Kind.allCases.map(\.rawValue),
+    "agent.sac.rank_network": SACConfig.MeasuredNetwork.allCases.map(\.rawValue),
     "env.observation": GridObservation.allCases.map(\.rawValue),
+    "eval.env.observation": GridObservation.allCases.map(\.rawValue),
     "offline.behaviour": OfflineConfig.Behaviour.allCases.map(\.rawValue),
     "replay.dedup_observations": ReplayConfig.Dedup.allCases.map(\.rawValue),
   ]
@@ -44,9 +92,6 @@ public struct ExperimentConfig: ConfigSchema {
     require(!seeds.isEmpty, "seeds", "needs at least one seed")
     require(seeds.allSatisfy { $0 >= 0 }, "seeds", "must be non-negative")
     require(steps > 0, "steps", "must be positive")
-    require(
-      EnvironmentCatalog.entry(id: env.id) != nil, "env.id",
-      "is not a known environment (see `ranklab envs`): '\(env.id)'")
     require(
       !agent.network.hidden.isEmpty && agent.network.hidden.allSatisfy { $0 > 0 },
       "agent.network.hidden",
@@ -63,25 +108,52 @@ public struct ExperimentConfig: ConfigSchema {
     require(agent.trainFreq >= 1, "agent.train_freq", "must be at least 1")
     require(agent.gradientSteps >= 1, "agent.gradient_steps", "must be at least 1")
     require(agent.learningStarts >= 0, "agent.learning_starts", "must be non-negative")
-    require(agent.targetUpdate.every >= 1, "agent.target_update.every", "must be at least 1")
-    require(
-      agent.targetUpdate.tau > 0 && agent.targetUpdate.tau <= 1, "agent.target_update.tau",
-      "must be within (0, 1]")
-    for (key, value) in [
-      ("initial_eps", agent.exploration.initialEps), ("final_eps", agent.exploration.finalEps),
-      ("fraction", agent.exploration.fraction),
-    ] {
-      require((0...1).contains(value), "agent.exploration.\(key)", "must be within [0, 1]")
+    if let q = agent.dqn {
+      require(q.targetUpdate.every >= 1, "agent.dqn.target_update.every", "must be at least 1")
+      require(
+        q.targetUpdate.tau > 0 && q.targetUpdate.tau <= 1, "agent.dqn.target_update.tau",
+        "must be within (0, 1]")
+      for (key, value) in [
+        ("initial_eps", q.exploration.initialEps), ("final_eps", q.exploration.finalEps),
+        ("fraction", q.exploration.fraction),
+      ] {
+        require((0...1).contains(value), "agent.dqn.exploration.\(key)", "must be within [0, 1]")
+      }
+      require(
+        q.advantageLearning >= 0 && q.advantageLearning < 1, "agent.dqn.advantage_learning",
+        "must be within [0, 1)")
+      require(
+        q.policyAveraging >= 0 && q.policyAveraging <= 1, "agent.dqn.policy_averaging",
+        "must be within [0, 1] (0: off)")
+      require(
+        q.regularizer.coefficient >= 0, "agent.dqn.regularizer.coefficient",
+        "must be non-negative")
+      require(
+        q.regularizer.kind != .dr3 || agent.algorithm != .mc, "agent.dqn.regularizer.kind",
+        "dr3 acts on next-state features, which the Monte-Carlo control (algorithm: mc) never computes"
+      )
+      require(
+        q.advantageLearning == 0 || agent.algorithm != .mc, "agent.dqn.advantage_learning",
+        "needs bootstrapped targets; the Monte-Carlo control (algorithm: mc) has none")
+      require(
+        !offline.enabled || agent.algorithm == .fqi || q.targetUpdate.unit == .gradientSteps,
+        "agent.dqn.target_update.unit",
+        "must be gradient_steps for offline training (there are no environment steps)")
     }
-    require(agent.cqlAlpha >= 0, "agent.cql_alpha", "must be non-negative")
-    require(
-      agent.advantageLearning >= 0 && agent.advantageLearning < 1, "agent.advantage_learning",
-      "must be within [0, 1)")
-    require(
-      agent.policyAveraging >= 0 && agent.policyAveraging <= 1, "agent.policy_averaging",
-      "must be within [0, 1] (0: off)")
-    require(
-      agent.regularizer.coefficient >= 0, "agent.regularizer.coefficient", "must be non-negative")
+    if let fqi = agent.fqi { require(fqi.k >= 1, "agent.fqi.k", "must be at least 1") }
+    if let cql = agent.cql { require(cql.alpha >= 0, "agent.cql.alpha", "must be non-negative") }
+    if let sac = agent.sac {
+      require(sac.tau > 0 && sac.tau <= 1, "agent.sac.tau", "must be within (0, 1]")
+      require(
+        sac.targetUpdateInterval >= 1, "agent.sac.target_update_interval", "must be at least 1")
+      require(sac.initialTemperature > 0, "agent.sac.initial_temperature", "must be positive")
+      require(
+        sac.discreteTargetEntropyScale > 0 && sac.discreteTargetEntropyScale <= 1,
+        "agent.sac.discrete_target_entropy_scale", "must be within (0, 1]")
+      require(
+        !offline.enabled, "offline.enabled",
+        "is for the value-based agents; SAC learns from its own interaction")
+    }
     require(replay.capacity >= 1, "replay.capacity", "must be at least 1")
     require(
       (1...ReplayBuffer.maxChunkSize).contains(replay.chunkSize), "replay.chunk_size",
@@ -99,13 +171,6 @@ public struct ExperimentConfig: ConfigSchema {
     require(
       !replay.prioritized.enabled || agent.algorithm != .mc, "replay.prioritized.enabled",
       "has no TD errors to prioritize by with the Monte-Carlo control (algorithm: mc)")
-    require(
-      agent.regularizer.kind != .dr3 || agent.algorithm != .mc, "agent.regularizer.kind",
-      "dr3 acts on next-state features, which the Monte-Carlo control (algorithm: mc) never computes"
-    )
-    require(
-      agent.advantageLearning == 0 || agent.algorithm != .mc, "agent.advantage_learning",
-      "needs bootstrapped targets; the Monte-Carlo control (algorithm: mc) has none")
     require(offline.datasetSteps >= 1, "offline.dataset_steps", "must be at least 1")
     // Collected in place, the dataset must fit the buffer whole, as a saved one does.
     require(
@@ -125,78 +190,64 @@ public struct ExperimentConfig: ConfigSchema {
       checkpoint.every >= 0, "checkpoint.every", "must be non-negative (0 disables checkpoints)")
     require(checkpoint.keep >= 1, "checkpoint.keep", "must be at least 1")
     require(log.every >= 1, "log.every", "must be at least 1")
-    require(
-      !offline.enabled || agent.targetUpdate.unit == .gradientSteps, "agent.target_update.unit",
-      "must be gradient_steps for offline training (there are no environment steps)")
-    if let size = env.size { require(size >= 3, "env.size", "must be at least 3") }
-    if let noise = env.actionNoise {
-      require((0...1).contains(noise), "env.action_noise", "must be within [0, 1]")
+    for (prefix, section) in [("env", env)] + (eval.env.map { [("eval.env", $0)] } ?? []) {
+      require(
+        EnvironmentCatalog.entry(id: section.id) != nil, "\(prefix).id",
+        "is not a known environment (see `ranklab envs`): '\(section.id)'")
+      for problem in section.options.problems() {
+        problems.append(("\(prefix).\(problem.key)", "'\(prefix).\(problem.key)' \(problem.message)"))
+      }
     }
-    if let fraction = env.wallFraction {
-      require(fraction >= 0 && fraction < 1, "env.wall_fraction", "must be within [0, 1)")
-    }
-    if let limit = env.timeLimit { require(limit >= 1, "env.time_limit", "must be at least 1") }
     return problems
   }
 }
 
-/// `env:` the environment (`ranklab envs` lists ids; gridworld options in Environments/Maps/README.md).
+/// `env:` the environment: its id and its options, each defined once in `EnvironmentOptions`
+/// (Environments/Registry/EnvironmentOptions.swift; `ranklab envs` lists ids, the gridworld
+/// options are in Environments/Maps/README.md).
 public struct EnvConfig: Codable, Equatable, Sendable {
   public init() {}
 
   public var id = "CartPole-v1"
-  /// Steps before truncation; null keeps the registered limit.
-  public var timeLimit: Int? = nil
-  /// Gridworld observation encoding; null keeps the environment's default.
-  public var observation: GridObservation? = nil
-  /// `gridworld/fu` side length (null: 16).
-  public var size: Int? = nil
-  /// `gridworld/fu` wall fraction (null: 0.2).
-  public var wallFraction: Double? = nil
-  /// Gridworld action noise (null: the map's).
-  public var actionNoise: Double? = nil
-  /// Seed of a generated map and of random features (null: 0).
-  public var mapSeed: UInt64? = nil
-  /// Dimension of random features (null: 32).
-  public var featureCount: Int? = nil
-  /// Map file for `gridworld/file`.
-  public var mapFile: String? = nil
-  /// Barriers become walls (the perturbed test environment).
-  public var blocked: Bool? = nil
+  public var options = EnvironmentOptions()
 
-  enum CodingKeys: String, CodingKey {
-    case id, observation, size, blocked
-    case timeLimit = "time_limit"
-    case wallFraction = "wall_fraction"
-    case actionNoise = "action_noise"
-    case mapSeed = "map_seed"
-    case featureCount = "feature_count"
-    case mapFile = "map_file"
+  enum CodingKeys: String, CodingKey { case id }
+
+  // The options sit beside `id` in the same mapping.
+  public init(from decoder: any Decoder) throws {
+    id = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .id)
+    options = try EnvironmentOptions(from: decoder)
   }
 
-  /// The options the environment catalog takes.
-  public var options: EnvironmentOptions {
-    EnvironmentOptions(
-      timeLimit: timeLimit, observation: observation, size: size, wallFraction: wallFraction,
-      actionNoise: actionNoise, mapSeed: mapSeed, featureCount: featureCount, mapFile: mapFile,
-      blocked: blocked)
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(id, forKey: .id)
+    try options.encode(to: encoder)
   }
 }
 
-/// `agent:` the learner and its hyperparameters (SB3's names where they exist).
+/// `agent:` the learner. Keys every algorithm shares sit here, with defaults that depend on the
+/// algorithm (SB3's: DQN's for the value-based family, SAC's for `sac`; `ranklab run
+/// --help-config --set agent.algorithm=sac` prints them); each algorithm's own keys sit in its
+/// own section (`agent.dqn`, `agent.fqi`, `agent.cql`, `agent.sac`), present only for the
+/// algorithms that read it.
 public struct AgentConfig: Codable, Equatable, Sendable {
   public init() {}
 
-  /// dqn: Q-learning with a target network (with `target_update.unit: gradient_steps` it is
-  /// fitted Q-iteration with K = `target_update.every` gradient steps per target); fqi: the same
-  /// update rule, named for the under-parameterization study; cql: discrete CQL(H), for offline
-  /// data; mc: regression onto Monte-Carlo returns, no bootstrapping (the control).
-  public enum Algorithm: String, Codable, CaseIterable, Sendable { case dqn, fqi, cql, mc }
+  /// dqn: Q-learning with a target network; fqi: fitted Q-iteration, the same Q-network update
+  /// with the target refreshed every `agent.fqi.k` gradient steps (one fitting iteration) and the
+  /// iterations counted; cql: discrete CQL(H), for offline data; mc: regression onto Monte-Carlo
+  /// returns, no bootstrapping (the control); sac: soft actor-critic, continuous or discrete by
+  /// the action space.
+  public enum Algorithm: String, Codable, CaseIterable, Sendable {
+    case dqn, fqi, cql, mc, sac
+
+    /// The value-based family (QLearningAgent), which reads `agent.dqn`.
+    public var isValueBased: Bool { self != .sac }
+  }
   public enum Loss: String, Codable, CaseIterable, Sendable { case huber, mse }
 
   public var algorithm = Algorithm.dqn
-  /// Double DQN: the online network picks the next action, the target network values it.
-  public var doubleQ = false
   public var network = NetworkConfig()
   public var learningRate = 2.3e-3
   /// With a value, the learning rate falls linearly from `learning_rate` to this over the run
@@ -205,7 +256,6 @@ public struct AgentConfig: Codable, Equatable, Sendable {
   public var adamEps = 1e-8
   public var gamma = 0.99
   public var batchSize = 64
-  public var loss = Loss.huber
   /// Global gradient-norm clip (0: none).
   public var maxGradNorm = 10.0
   /// Environment steps between training phases.
@@ -214,10 +264,88 @@ public struct AgentConfig: Codable, Equatable, Sendable {
   public var gradientSteps = 128
   /// Environment steps before training starts.
   public var learningStarts = 1_000
+  /// The value-based family's Q-network update (dqn, fqi, cql, mc).
+  public var dqn: DQNConfig? = DQNConfig()
+  /// Fitted Q-iteration's schedule (fqi).
+  public var fqi: FQIConfig? = nil
+  /// CQL's conservative term (cql).
+  public var cql: CQLConfig? = nil
+  /// Soft actor-critic (sac).
+  public var sac: SACConfig? = nil
+
+  enum CodingKeys: String, CodingKey {
+    case algorithm, network, gamma
+    case learningRate = "learning_rate"
+    case learningRateFinal = "learning_rate_final"
+    case adamEps = "adam_eps"
+    case batchSize = "batch_size"
+    case maxGradNorm = "max_grad_norm"
+    case trainFreq = "train_freq"
+    case gradientSteps = "gradient_steps"
+    case learningStarts = "learning_starts"
+    case dqn, fqi, cql, sac
+  }
+
+  // Sections the algorithm does not read are left out (not written as null), so a resolved
+  // config shows only what the run used and reads back as it was.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(algorithm, forKey: .algorithm)
+    try c.encode(network, forKey: .network)
+    try c.encode(learningRate, forKey: .learningRate)
+    try c.encode(learningRateFinal, forKey: .learningRateFinal)
+    try c.encode(adamEps, forKey: .adamEps)
+    try c.encode(gamma, forKey: .gamma)
+    try c.encode(batchSize, forKey: .batchSize)
+    try c.encode(maxGradNorm, forKey: .maxGradNorm)
+    try c.encode(trainFreq, forKey: .trainFreq)
+    try c.encode(gradientSteps, forKey: .gradientSteps)
+    try c.encode(learningStarts, forKey: .learningStarts)
+    try c.encodeIfPresent(dqn, forKey: .dqn)
+    try c.encodeIfPresent(fqi, forKey: .fqi)
+    try c.encodeIfPresent(cql, forKey: .cql)
+    try c.encodeIfPresent(sac, forKey: .sac)
+  }
+
+  /// Which algorithms read each section.
+  static let sectionOwners: [String: [Algorithm]] = [
+    "dqn": [.dqn, .fqi, .cql, .mc], "fqi": [.fqi], "cql": [.cql], "sac": [.sac],
+  ]
+
+  /// The defaults for `algorithm`: its sections present, the others absent, and SB3's shared
+  /// hyperparameters for SAC.
+  public static func defaults(for algorithm: Algorithm) -> AgentConfig {
+    var config = AgentConfig()
+    config.algorithm = algorithm
+    config.dqn = algorithm.isValueBased ? DQNConfig() : nil
+    config.fqi = algorithm == .fqi ? FQIConfig() : nil
+    config.cql = algorithm == .cql ? CQLConfig() : nil
+    if algorithm == .sac {
+      config.sac = SACConfig()
+      config.learningRate = 3e-4
+      config.batchSize = 256
+      config.maxGradNorm = 0
+      config.trainFreq = 1
+      config.gradientSteps = 1
+      config.learningStarts = 100
+    }
+    return config
+  }
+
+  /// The Q-network update's keys (present for every value-based algorithm).
+  public var q: DQNConfig { dqn ?? DQNConfig() }
+}
+
+/// `agent.dqn:` the value-based family's Q-network update (dqn, fqi, cql, mc).
+public struct DQNConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  /// Double DQN: the online network picks the next action, the target network values it.
+  public var doubleQ = false
+  public var loss = AgentConfig.Loss.huber
+  /// How the target network follows the online one (fqi: see `agent.fqi.k` instead).
   public var targetUpdate = TargetUpdateConfig()
   public var exploration = ExplorationConfig()
-  /// CQL(H)'s weight on logsumexp Q − Q(data).
-  public var cqlAlpha = 1.0
   /// Advantage learning's α (0: plain Q-learning targets): the target subtracts α times the
   /// taken action's gap to the best one, widening action gaps by 1/(1 − α).
   public var advantageLearning = 0.0
@@ -228,20 +356,62 @@ public struct AgentConfig: Codable, Equatable, Sendable {
   public var regularizer = RegularizerConfig()
 
   enum CodingKeys: String, CodingKey {
-    case algorithm, network, gamma, loss, exploration, regularizer
+    case loss, exploration, regularizer
     case doubleQ = "double_q"
-    case learningRate = "learning_rate"
-    case learningRateFinal = "learning_rate_final"
-    case adamEps = "adam_eps"
-    case batchSize = "batch_size"
-    case maxGradNorm = "max_grad_norm"
-    case trainFreq = "train_freq"
-    case gradientSteps = "gradient_steps"
-    case learningStarts = "learning_starts"
     case targetUpdate = "target_update"
-    case cqlAlpha = "cql_alpha"
     case advantageLearning = "advantage_learning"
     case policyAveraging = "policy_averaging"
+  }
+}
+
+/// `agent.fqi:` fitted Q-iteration: each fitting iteration is K gradient steps toward a frozen
+/// target, which is then refreshed with a hard copy; `train/fitting_iterations` counts them.
+public struct FQIConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  /// K: gradient steps per fitting iteration.
+  public var k = 16
+}
+
+/// `agent.cql:` discrete CQL(H).
+public struct CQLConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  /// Weight on mean(logsumexp Q − Q(data)).
+  public var alpha = 1.0
+}
+
+/// `agent.sac:` soft actor-critic (Haarnoja et al. 2018, learned temperature; Christodoulou 2019
+/// for discrete actions), with Stable-Baselines3's defaults.
+public struct SACConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  public enum MeasuredNetwork: String, Codable, CaseIterable, Sendable { case critic, actor }
+
+  /// Polyak rate of the target critics.
+  public var tau = 0.005
+  /// Gradient steps between target-critic updates.
+  public var targetUpdateInterval = 1
+  /// Initial temperature α.
+  public var initialTemperature = 1.0
+  /// Learn α toward `target_entropy` (false: α stays at `initial_temperature`).
+  public var learnTemperature = true
+  /// Target entropy; null: −|A| for continuous actions, `discrete_target_entropy_scale` ·
+  /// log |A| for discrete ones.
+  public var targetEntropy: Double? = nil
+  /// Discrete SAC's target entropy as a fraction of the uniform policy's (Christodoulou: 0.98).
+  public var discreteTargetEntropyScale = 0.98
+  /// Whose penultimate features `rank/*` measures: the first critic or the actor.
+  public var rankNetwork = MeasuredNetwork.critic
+
+  enum CodingKeys: String, CodingKey {
+    case tau
+    case targetUpdateInterval = "target_update_interval"
+    case initialTemperature = "initial_temperature"
+    case learnTemperature = "learn_temperature"
+    case targetEntropy = "target_entropy"
+    case discreteTargetEntropyScale = "discrete_target_entropy_scale"
+    case rankNetwork = "rank_network"
   }
 }
 
@@ -438,9 +608,12 @@ public struct EvalConfig: Codable, Equatable, Sendable {
   /// Where recorded episodes go: empty for `<run>/replays/`, or a directory such as `Replays`
   /// (file names then start with the run's name, variant and seed).
   public var recordDir = ""
+  /// Evaluate (and record) on another environment than training, e.g. the blocked gridworld or
+  /// a heavier pendulum: a whole `env:` section (null: the training environment).
+  public var env: EnvConfig? = nil
 
   enum CodingKeys: String, CodingKey {
-    case every, episodes, record
+    case every, episodes, record, env
     case finalEpisodes = "final_episodes"
     case recordEvery = "record_every"
     case recordDir = "record_dir"
@@ -487,4 +660,16 @@ public struct LogConfig: Codable, Equatable, Sendable {
   public var every = 1_000
   /// Also write TensorBoard event files.
   public var tensorboard = true
+}
+
+extension EnvConfig {
+  /// `base` with `--set env.KEY=VALUE` overrides applied and checked as a config's would be.
+  public static func applying(_ overrides: [String], to base: EnvConfig) throws -> EnvConfig {
+    var config = ExperimentConfig()
+    config.env = base
+    let text = try Yams.serialize(node: try NodeEncoder().encode(config), sortKeys: false)
+    return try ConfigLoader.load(
+      ExperimentConfig.self, text: text, file: "the policy's env", overrides: overrides
+    ).config.env
+  }
 }

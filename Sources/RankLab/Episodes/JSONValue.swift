@@ -1,3 +1,4 @@
+import Foundation
 /// Any JSON value, so episode headers can carry environment options whatever their schema.
 public indirect enum JSONValue: Codable, Sendable, Equatable {
   case null
@@ -38,5 +39,13 @@ public indirect enum JSONValue: Codable, Sendable, Equatable {
     case .array(let value): try container.encode(value)
     case .object(let value): try container.encode(value)
     }
+  }
+}
+
+extension JSONValue {
+  /// Any encodable value as a JSON tree (an empty object if it cannot be encoded).
+  public static func encoding(_ value: some Encodable) -> JSONValue {
+    (try? JSONEncoder().encode(value)).flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }
+      ?? .object([:])
   }
 }

@@ -25,7 +25,7 @@ public enum Evaluation {
   /// continues the environment's generator. `recorder` may return a writer for episode k, which
   /// receives every step and is finished when the episode ends.
   public static func run<E: Environment>(
-    _ environment: inout E, agent: some Agent, episodes: Int, explore: Bool = false,
+    _ environment: inout E, agent: any Agent, episodes: Int, explore: Bool = false,
     maxSteps: Int = 100_000, seeds: [UInt64]? = nil,
     recorder: ((Int, [Float]) throws -> EpisodeWriter?)? = nil
   ) throws -> EvaluationResult {
@@ -34,20 +34,22 @@ public enum Evaluation {
     for episode in 0..<episodes {
       let seed = seeds.map { $0[episode % $0.count] }
       observation.withUnsafeMutableBufferPointer { environment.reset(seed: seed, into: $0) }
+      agent.episodeStarted(training: false)
       let writer = try recorder?(episode, observation)
       var total = 0.0
       var length = 0
       while length < maxSteps {
         let action = observation.withUnsafeBufferPointer { agent.act($0, explore: explore) }
         let values =
-          writer == nil ? nil : observation.withUnsafeBufferPointer { agent.actionValues($0) }
+          writer == nil
+          ? [] : observation.withUnsafeBufferPointer { agent.recordedValues($0, action: action) }
         var step = observation.withUnsafeMutableBufferPointer { environment.step(action, into: $0) }
         total += step.reward
         result.cost += step.cost
         length += 1
         if length == maxSteps && !step.end.isEnd { step.end = .truncated }
         try writer?.append(
-          action: action, step: step, observation: observation, extras: values.map { [$0] } ?? [])
+          action: action, step: step, observation: observation, extras: values)
         if step.end.isEnd { break }
       }
       try writer?.finish()

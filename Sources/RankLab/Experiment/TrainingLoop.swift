@@ -11,6 +11,8 @@ struct TrainingLoop<E: Environment> {
     var evalEnv: E
     var observation: [Float]
     var episodeReturn = 0.0
+    /// Safety cost of the running episode.
+    var episodeCost = 0.0
     var episodeLength = 0
     var episodes = 0
     var failuresTotal = 0.0
@@ -35,7 +37,7 @@ struct TrainingLoop<E: Environment> {
 
   let config: ExperimentConfig
   let seed: Int
-  let agent: QLearningAgent
+  let agent: any Agent
   let replay: ReplayBuffer
   var state: State
   var probe: RankProbe
@@ -50,15 +52,18 @@ struct TrainingLoop<E: Environment> {
   private var lastLogTime = Date()
   private var lastLogStep = 0
 
+  /// `evaluationPrototype`: the environment evaluation and recorded episodes run on (`eval.env`;
+  /// the training environment when the config has none).
   init(
-    config: ExperimentConfig, seed: Int, prototype: E, agent: QLearningAgent, replay: ReplayBuffer
+    config: ExperimentConfig, seed: Int, prototype: E, evaluationPrototype: E, agent: any Agent,
+    replay: ReplayBuffer
   ) {
     self.config = config
     self.seed = seed
     self.agent = agent
     self.replay = replay
     var env = prototype
-    var evalEnv = prototype
+    var evalEnv = evaluationPrototype
     let s = UInt64(seed)
     let observation = env.reset(seed: s)
     var evalSeeds = PCG64(seed: s, stream: [1])
@@ -68,6 +73,7 @@ struct TrainingLoop<E: Environment> {
       behaviourRNG: PCG64(seed: s, stream: [5]))
     probe = RankProbe(config: config.rank)
     nextObservation = observation
+    if !config.offline.enabled { agent.episodeStarted(training: true) }
   }
 
   /// Runs until `until` steps; returns true when the run reached `config.steps`.
@@ -156,12 +162,17 @@ struct TrainingLoop<E: Environment> {
     state.episodeReturn += result.reward
     state.episodeLength += 1
     state.failuresTotal += result.cost
+    state.episodeCost += result.cost
     if result.end.isEnd {
       state.finishedReturns.append(state.episodeReturn)
       state.episodes += 1
+      agent.episodeEnded(
+        return: state.episodeReturn, cost: state.episodeCost, length: state.episodeLength)
       state.episodeReturn = 0
+      state.episodeCost = 0
       state.episodeLength = 0
       state.observation.withUnsafeMutableBufferPointer { state.env.reset(seed: nil, into: $0) }
+      agent.episodeStarted(training: true)
     } else {
       swap(&state.observation, &nextObservation)
     }
@@ -204,6 +215,11 @@ struct TrainingLoop<E: Environment> {
       row.values.append(("train/episodes", Double(state.episodes)))
       row.values += agent.statusMetrics(step: state.step)
       row.values.append(("safety/failures_total", state.failuresTotal))
+    } else {
+      // Offline: the counters that mean something without interaction (fitting iterations).
+      row.values += agent.statusMetrics(step: state.step).filter {
+        $0.key == "train/fitting_iterations"
+      }
     }
     let usage = replay.usage
     row.values.append(("replay/transitions", Double(usage.transitions)))
@@ -235,7 +251,11 @@ struct TrainingLoop<E: Environment> {
       &state.evalEnv, agent: agent, episodes: episodes, seeds: seeds, recorder: recorder)
     row.values.append(("\(prefix)_mean", result.mean))
     row.values.append(("\(prefix)_std", result.standardDeviation))
-    if result.cost > 0 { row.values.append(("\(prefix)_cost", result.cost / Double(episodes))) }
+    // Mean safety cost per episode, under the name of the evaluation it belongs to.
+    if result.cost > 0 {
+      let name = prefix.replacingOccurrences(of: "return", with: "cost")
+      row.values.append(("\(name)_mean", result.cost / Double(episodes)))
+    }
     state.lastEvalReturn = result.mean
   }
 
@@ -314,17 +334,16 @@ struct TrainingLoop<E: Environment> {
     return summary
   }
 
-  /// The header of this run's recorded episodes: environment, options, agent and Q-values.
+  /// The header of this run's recorded episodes: the evaluation environment, its options, the
+  /// agent and what it records beside each step.
   func episodeHeader() -> EpisodeHeader {
-    let options = (try? JSONEncoder().encode(config.env.options)).flatMap {
-      try? JSONDecoder().decode(JSONValue.self, from: $0)
-    }
+    let env = config.eval.env ?? config.env
     return EpisodeHeader(
-      environmentID: config.env.id, environmentOptions: options ?? .object([:]), seed: nil,
+      environmentID: env.id, environmentOptions: JSONValue.encoding(env.options), seed: nil,
       agentID: config.agent.algorithm.rawValue,
-      observationWidth: state.env.observationSpace.flatCount,
-      action: .init(space: state.env.actionSpace),
-      extras: [.init(name: "q_values", width: agent.actionCount)])
+      observationWidth: state.evalEnv.observationSpace.flatCount,
+      action: .init(space: state.evalEnv.actionSpace),
+      extras: agent.recordedFields)
   }
 
   func save(into archive: inout CheckpointArchive, position: OutputPosition) throws {

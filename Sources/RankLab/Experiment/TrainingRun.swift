@@ -34,23 +34,29 @@ public final class TrainingRun {
   }
 
   private func run<E: Environment>(prototype: E, resume: Bool) throws -> RunSummary {
-    guard case .discrete(let actionCount) = prototype.actionSpace else {
-      throw RunError.unsupported(
-        "\(config.env.id) has continuous actions; the value-based agents need a discrete action space (SAC comes with SMERL)"
-      )
+    var evaluationPrototype = prototype
+    if let evalEnv = config.eval.env {
+      let made = try EnvironmentCatalog.make(id: evalEnv.id, options: evalEnv.options)
+      guard let same = made as? E, same.observationSpace == prototype.observationSpace,
+        same.actionSpace == prototype.actionSpace
+      else {
+        throw RunError.unsupported(
+          "eval.env: \(evalEnv.id) must be an environment of the same kind and spaces as env (\(config.env.id)) so the trained agent can act in it"
+        )
+      }
+      evaluationPrototype = same
     }
+    let agent = try AgentCatalog.make(
+      AgentContext(
+        config: config, observationSpace: prototype.observationSpace,
+        actionSpace: prototype.actionSpace, seed: seed))
+    let replay = try makeReplay(prototype: prototype)
     let fm = FileManager.default
     try fm.createDirectory(at: directory.checkpoints, withIntermediateDirectories: true)
     if !resume { try Data(resolvedYAML.utf8).write(to: directory.config) }
-
-    let observationCount = prototype.observationSpace.flatCount
-    var initRNG = PCG64(seed: UInt64(seed), stream: [2])
-    let agent = QLearningAgent(
-      config: config.agent, observationCount: observationCount, actionCount: actionCount,
-      totalSteps: config.steps, initRNG: &initRNG, rng: PCG64(seed: UInt64(seed), stream: [3]))
-    let replay = try makeReplay(prototype: prototype)
     var loop = TrainingLoop(
-      config: config, seed: seed, prototype: prototype, agent: agent, replay: replay)
+      config: config, seed: seed, prototype: prototype, evaluationPrototype: evaluationPrototype,
+      agent: agent, replay: replay)
     if config.eval.recordDir.isEmpty {
       loop.recordings = (directory.url.appendingPathComponent("replays"), "")
     } else {
@@ -90,6 +96,9 @@ public final class TrainingRun {
         directory: directory.url, finalReturnMean: nil, finalReturnStd: nil, finalSrank: nil)
     }
     let summary = try loop.finish(metrics: metrics, directory: directory)
+    try PolicyFile.write(
+      agent: agent, config: config, observationSpace: prototype.observationSpace,
+      actionSpace: prototype.actionSpace, to: directory.policy)
     try metrics.flush()
     try spectra.flush()
     try writeInfo(status: "finished", step: config.steps)

@@ -278,9 +278,9 @@ extension ReplayBuffer {
   @inline(__always) func copyAction(
     _ j: Int, from actions: UnsafeRawPointer, into batch: inout TransitionBatch, row: Int
   ) {
-    if continuousActions {
-      for i in 0..<actionCount {
-        batch.actionValues[row * actionCount + i] = actions.load(
+    if actionsAreContinuous {
+      for i in 0..<actionWidth {
+        batch.continuousActions[row * actionWidth + i] = actions.load(
           fromByteOffset: actionBytes * j + 4 * i, as: Float.self)
       }
     } else {
@@ -294,8 +294,8 @@ extension ReplayBuffer {
       batch.observations[row * n + i] = 0
       batch.nextObservations[row * n + i] = 0
     }
-    if continuousActions {
-      for i in 0..<actionCount { batch.actionValues[row * actionCount + i] = 0 }
+    if actionsAreContinuous {
+      for i in 0..<actionWidth { batch.continuousActions[row * actionWidth + i] = 0 }
     } else {
       batch.actionIndices[row] = 0
     }

@@ -20,8 +20,8 @@ public final class ReplayBuffer {
   public let chunkSize: Int
   public let observationCount: Int
   public let actionSpace: Space
-  public let actionCount: Int
-  public let continuousActions: Bool
+  public let actionWidth: Int
+  public let actionsAreContinuous: Bool
   /// Discount of the Monte-Carlo returns column and of n-step returns.
   public let returnDiscount: Float
   public let nStep: Int
@@ -100,19 +100,19 @@ public final class ReplayBuffer {
     }
     switch actionSpace {
     case .discrete:
-      continuousActions = false
-      actionCount = 1
+      actionsAreContinuous = false
+      actionWidth = 1
     case .box(let low, _):
-      continuousActions = true
-      actionCount = low.count
+      actionsAreContinuous = true
+      actionWidth = low.count
     }
     prioritized = config.prioritized.enabled ? config.prioritized : nil
     beta = config.prioritized.beta
     memoryLimit = config.memoryLimitMB > 0 ? Int(config.memoryLimitMB * 1_048_576) : nil
 
     let dedup = deduplicatesObservations
-    let continuous = continuousActions
-    let actionWidth = actionCount
+    let continuous = actionsAreContinuous
+    let actionWidth = actionWidth
     frameBytes = dedup ? 4 : 4 * observationCount
     actionBytes = 4 * actionWidth
     table = dedup ? ObservationTable(width: observationCount) : nil
@@ -181,8 +181,8 @@ public final class ReplayBuffer {
   /// A batch sized for this buffer's transitions, with the `extras` its reader needs.
   public func makeBatch(size: Int, extras: TransitionBatch.Extras = .all) -> TransitionBatch {
     TransitionBatch(
-      capacity: size, observationCount: observationCount, actionCount: actionCount,
-      continuous: continuousActions, extras: extras)
+      capacity: size, observationCount: observationCount, actionWidth: actionWidth,
+      continuous: actionsAreContinuous, extras: extras)
   }
 
   /// Slots of the returns ring and the priority tree.
@@ -212,7 +212,7 @@ public final class ReplayBuffer {
     case .discrete(let index):
       actions.storeBytes(of: Int32(index), toByteOffset: 4 * j, as: Int32.self)
     case .continuous(let values):
-      for i in 0..<actionCount {
+      for i in 0..<actionWidth {
         actions.storeBytes(of: values[i], toByteOffset: actionBytes * j + 4 * i, as: Float.self)
       }
     }

@@ -15,15 +15,15 @@ public struct TransitionBatch {
 
   public let capacity: Int
   public let observationCount: Int
-  public let actionCount: Int
+  public let actionWidth: Int
   /// Rows filled by the last sample (≤ capacity).
   public var count: Int = 0
   public var observations: [Float]
   public var nextObservations: [Float]
   /// Discrete action indices (one per row); unused for continuous actions.
   public var actionIndices: [Int32]
-  /// Continuous actions, `actionCount` per row; empty for discrete actions.
-  public var actionValues: [Float]
+  /// Continuous actions, `actionWidth` per row; empty for discrete actions.
+  public var continuousActions: [Float]
   public var rewards: [Float]
   /// What `extras` holds; a column not asked for stays NaN.
   public let extras: Extras
@@ -45,17 +45,17 @@ public struct TransitionBatch {
   public var indices: [Int]
 
   public init(
-    capacity: Int, observationCount: Int, actionCount: Int, continuous: Bool,
+    capacity: Int, observationCount: Int, actionWidth: Int, continuous: Bool,
     extras: Extras = .all
   ) {
     self.capacity = capacity
     self.extras = extras
     self.observationCount = observationCount
-    self.actionCount = actionCount
+    self.actionWidth = actionWidth
     observations = [Float](repeating: 0, count: capacity * observationCount)
     nextObservations = observations
     actionIndices = [Int32](repeating: 0, count: continuous ? 0 : capacity)
-    actionValues = [Float](repeating: 0, count: continuous ? capacity * actionCount : 0)
+    continuousActions = [Float](repeating: 0, count: continuous ? capacity * actionWidth : 0)
     rewards = [Float](repeating: 0, count: capacity)
     let unfilled = [Float](repeating: .nan, count: capacity)
     costs = extras.contains(.costs) ? rewards : unfilled

@@ -1,0 +1,63 @@
+import Environments
+
+/// What an agent is built from: the resolved experiment, the environment's spaces and the run's
+/// seed (an agent draws its initial weights from stream 2 and explores and samples with stream
+/// 3, as every agent of ranklab does).
+public struct AgentContext {
+  public var config: ExperimentConfig
+  public var observationSpace: Space
+  public var actionSpace: Space
+  public var seed: Int
+
+  public init(config: ExperimentConfig, observationSpace: Space, actionSpace: Space, seed: Int) {
+    self.config = config
+    self.observationSpace = observationSpace
+    self.actionSpace = actionSpace
+    self.seed = seed
+  }
+
+  /// Network initialisation (stream 2).
+  public var initializationRNG: PCG64 { PCG64(seed: UInt64(seed), stream: [2]) }
+  /// Exploration and minibatch sampling (stream 3).
+  public var agentRNG: PCG64 { PCG64(seed: UInt64(seed), stream: [3]) }
+}
+
+/// One registered agent family: the `agent.algorithm` values it serves and how to build it.
+public struct AgentEntry: Sendable {
+  public let algorithms: [AgentConfig.Algorithm]
+  public let summary: String
+  public let make: @Sendable (AgentContext) throws -> any Agent
+
+  public init(
+    algorithms: [AgentConfig.Algorithm], summary: String,
+    make: @escaping @Sendable (AgentContext) throws -> any Agent
+  ) {
+    self.algorithms = algorithms
+    self.summary = summary
+    self.make = make
+  }
+}
+
+/// Every agent ranklab can train, keyed by `agent.algorithm` (as `EnvironmentCatalog` keys
+/// environments by id). Register a new family by adding its entry here.
+public enum AgentCatalog {
+  public static let entries: [AgentEntry] = [
+    AgentEntry(
+      algorithms: [.dqn, .fqi, .cql, .mc],
+      summary: "value-based: DQN / Double DQN, fitted Q-iteration, discrete CQL, Monte-Carlo control"
+    ) { try QLearningAgent(context: $0) },
+    AgentEntry(
+      algorithms: [.sac],
+      summary: "soft actor-critic: continuous (tanh Gaussian) or discrete (categorical)"
+    ) { _ in throw RunError.unsupported("SAC-PENDING") },
+  ]
+
+  /// Builds the agent the config's `agent.algorithm` names.
+  public static func make(_ context: AgentContext) throws -> any Agent {
+    let algorithm = context.config.agent.algorithm
+    guard let entry = entries.first(where: { $0.algorithms.contains(algorithm) }) else {
+      throw RunError.unsupported("no agent is registered for algorithm '\(algorithm.rawValue)'")
+    }
+    return try entry.make(context)
+  }
+}

@@ -1,0 +1,73 @@
+import Environments
+import Foundation
+
+/// Evaluates a saved policy (`ranklab eval`) on the environment it was trained on, or on that
+/// environment with options changed (a perturbed test environment).
+public enum PolicyEvaluation {
+  /// The figures `ranklab eval` prints (`--json` prints this object).
+  public struct Result: Codable, Sendable {
+    public var returnMean: Double
+    public var returnStd: Double
+    public var costMean: Double
+    public var failures: Double
+    public var episodes: Int
+    public var env: String
+
+    enum CodingKeys: String, CodingKey {
+      case episodes, failures, env
+      case returnMean = "return_mean"
+      case returnStd = "return_std"
+      case costMean = "cost_mean"
+    }
+  }
+
+  /// Episode k starts from `reset(seed:)` with the k-th draw of `PCG64(seed: seed, stream:
+  /// [8])` shifted right by one (the same form as a run's final evaluation, on a stream no run
+  /// uses), so an evaluation is reproducible and its episodes can be recorded and re-simulated.
+  public static func run(
+    _ policy: PolicyFile.Loaded, env: EnvConfig, episodes: Int, seed: UInt64 = 0,
+    recordDirectory: URL? = nil
+  ) throws -> Result {
+    let environment = try EnvironmentCatalog.make(id: env.id, options: env.options)
+    guard environment.observationSpace == policy.meta.observationSpace,
+      environment.actionSpace == policy.meta.actionSpace
+    else {
+      throw PolicyError(
+        "\(policy.url.path): the policy acts on \(policy.meta.observationSpace.flatCount) observation floats and \(policy.meta.actionSpace.summary) actions; \(env.id) with these options has \(environment.observationSpace.flatCount) and \(environment.actionSpace.summary)"
+      )
+    }
+    return try run(policy, environment: environment, env: env, episodes: episodes, seed: seed,
+      recordDirectory: recordDirectory)
+  }
+
+  private static func run<E: Environment>(
+    _ policy: PolicyFile.Loaded, environment: E, env: EnvConfig, episodes: Int, seed: UInt64,
+    recordDirectory: URL?
+  ) throws -> Result {
+    var environment = environment
+    var generator = PCG64(seed: seed, stream: [8])
+    let seeds = (0..<episodes).map { _ in generator.next() >> 1 }
+    if let recordDirectory {
+      try FileManager.default.createDirectory(
+        at: recordDirectory, withIntermediateDirectories: true)
+    }
+    let header = EpisodeHeader(
+      environmentID: env.id, environmentOptions: JSONValue.encoding(env.options), seed: nil,
+      agentID: policy.meta.algorithm, observationWidth: environment.observationSpace.flatCount,
+      action: .init(space: environment.actionSpace), extras: policy.agent.recordedFields)
+    let result = try Evaluation.run(
+      &environment, agent: policy.agent, episodes: episodes, seeds: seeds
+    ) { k, first in
+      guard let recordDirectory else { return nil }
+      var episodeHeader = header
+      episodeHeader.seed = seeds[k]
+      return try EpisodeWriter(
+        url: recordDirectory.appendingPathComponent(String(format: "eval-%02d.rlep", k)),
+        header: episodeHeader, resetObservation: first)
+    }
+    return Result(
+      returnMean: result.mean, returnStd: result.standardDeviation,
+      costMean: result.cost / Double(episodes), failures: result.cost, episodes: episodes,
+      env: env.id)
+  }
+}
