@@ -5,21 +5,40 @@ import Foundation
 /// reward −1 per step, limit 500).
 public struct Acrobot: ClassicControlEnvironment {
   static let dt = 0.2
-  static let linkLength1 = 1.0
-  static let linkMass1 = 1.0
-  static let linkMass2 = 1.0
+  public private(set) var linkLength1 = 1.0
+  public private(set) var linkMass1 = 1.0
+  public private(set) var linkMass2 = 1.0
   static let linkCenter1 = 0.5
   static let linkCenter2 = 0.5
-  static let linkInertia = 1.0
+  public private(set) var linkInertia = 1.0
   static let maxVelocity1 = 4 * Double.pi
   static let maxVelocity2 = 9 * Double.pi
   static let torques: (Double, Double, Double) = (-1.0, 0.0, 1.0)
 
+  public private(set) var linkLength2 = 1.0
   public var theta1 = 0.0, theta2 = 0.0, dTheta1 = 0.0, dTheta2 = 0.0
   var clock: EpisodeClock
 
   public init(timeLimit: Int? = nil) {
     clock = EpisodeClock(limit: timeLimit ?? 500)
+  }
+
+  /// Gymnasium's attribute names and defaults. `LINK_LENGTH_2` only draws the second link in
+  /// Gymnasium (its dynamics never read it), and is accepted for the same reason here.
+  public static let parameterDefaults: [(name: String, value: Double)] = [
+    ("LINK_LENGTH_1", 1.0), ("LINK_LENGTH_2", 1.0), ("LINK_MASS_1", 1.0), ("LINK_MASS_2", 1.0),
+    ("LINK_MOI", 1.0),
+  ]
+
+  /// With physical parameters set as on Gymnasium's `env.unwrapped` before reset.
+  public init(timeLimit: Int? = nil, parameters: [String: Double]) throws {
+    self.init(timeLimit: timeLimit)
+    let values = try PhysicalParameters.resolve(
+      parameters, defaults: Self.parameterDefaults, environment: id)
+    (linkLength1, linkLength2) = (values["LINK_LENGTH_1"]!, values["LINK_LENGTH_2"]!)
+    (linkMass1, linkMass2, linkInertia) = (
+      values["LINK_MASS_1"]!, values["LINK_MASS_2"]!, values["LINK_MOI"]!
+    )
   }
 
   public var id: String { "Acrobot-v1" }
@@ -58,10 +77,10 @@ public struct Acrobot: ClassicControlEnvironment {
     // One classical Runge-Kutta step over [0, dt], in Gymnasium's order of operations.
     let h = Self.dt
     let h2 = h / 2.0
-    let k1 = Self.derivatives(s, torque)
-    let k2 = Self.derivatives(s + h2 * k1, torque)
-    let k3 = Self.derivatives(s + h2 * k2, torque)
-    let k4 = Self.derivatives(s + h * k3, torque)
+    let k1 = derivatives(s, torque)
+    let k2 = derivatives(s + h2 * k1, torque)
+    let k3 = derivatives(s + h2 * k2, torque)
+    let k4 = derivatives(s + h * k3, torque)
     let next = s + h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
     theta1 = Self.wrap(next[0], -Double.pi, Double.pi)
     theta2 = Self.wrap(next[1], -Double.pi, Double.pi)
@@ -79,12 +98,12 @@ public struct Acrobot: ClassicControlEnvironment {
   }
 
   /// The equations of motion ("book" variant), term by term as Gymnasium writes them.
-  static func derivatives(_ s: SIMD4<Double>, _ a: Double) -> SIMD4<Double> {
+  func derivatives(_ s: SIMD4<Double>, _ a: Double) -> SIMD4<Double> {
     let m1 = linkMass1
     let m2 = linkMass2
     let l1 = linkLength1
-    let lc1 = linkCenter1
-    let lc2 = linkCenter2
+    let lc1 = Self.linkCenter1
+    let lc2 = Self.linkCenter2
     let i1 = linkInertia
     let i2 = linkInertia
     let g = 9.8

@@ -3,14 +3,14 @@ import Foundation
 /// CartPole-v1: balance a pole on a cart by pushing it left or right (Barto, Sutton & Anderson
 /// 1983), step for step as Gymnasium 1.2.0 (Euler integration, reward 1 per step, limit 500).
 public struct CartPole: ClassicControlEnvironment {
-  static let gravity = 9.8
-  static let massCart = 1.0
-  static let massPole = 0.1
-  static let totalMass = massPole + massCart
-  static let halfLength = 0.5
-  static let poleMassLength = massPole * halfLength
-  static let forceMagnitude = 10.0
-  static let tau = 0.02
+  public private(set) var gravity = 9.8
+  public private(set) var massCart = 1.0
+  public private(set) var massPole = 0.1
+  public private(set) var totalMass = 1.1
+  public private(set) var halfLength = 0.5
+  public private(set) var poleMassLength = 0.05
+  public private(set) var forceMagnitude = 10.0
+  public private(set) var tau = 0.02
   static let thetaThreshold = 12 * 2 * Double.pi / 360
   static let xThreshold = 2.4
 
@@ -19,6 +19,24 @@ public struct CartPole: ClassicControlEnvironment {
 
   public init(timeLimit: Int? = nil) {
     clock = EpisodeClock(limit: timeLimit ?? 500)
+  }
+
+  /// Gymnasium's attribute names and defaults (`length` is half the pole's length).
+  public static let parameterDefaults: [(name: String, value: Double)] = [
+    ("gravity", 9.8), ("masscart", 1.0), ("masspole", 0.1), ("length", 0.5), ("force_mag", 10.0),
+    ("tau", 0.02),
+  ]
+
+  /// With physical parameters set as on Gymnasium's `env.unwrapped` before reset; the derived
+  /// `total_mass` and `polemass_length` are recomputed as its `__init__` computes them.
+  public init(timeLimit: Int? = nil, parameters: [String: Double]) throws {
+    self.init(timeLimit: timeLimit)
+    let values = try PhysicalParameters.resolve(
+      parameters, defaults: Self.parameterDefaults, environment: id)
+    (gravity, massCart, massPole) = (values["gravity"]!, values["masscart"]!, values["masspole"]!)
+    (halfLength, forceMagnitude, tau) = (values["length"]!, values["force_mag"]!, values["tau"]!)
+    totalMass = massPole + massCart
+    poleMassLength = massPole * halfLength
   }
 
   public var id: String { "CartPole-v1" }
@@ -51,18 +69,18 @@ public struct CartPole: ClassicControlEnvironment {
     guard case .discrete(let a) = action else {
       preconditionFailure("CartPole takes a discrete action")
     }
-    let force = a == 1 ? Self.forceMagnitude : -Self.forceMagnitude
+    let force = a == 1 ? forceMagnitude : -forceMagnitude
     let cosTheta = cos(theta)
     let sinTheta = sin(theta)
-    let temp = (force + Self.poleMassLength * (thetaDot * thetaDot) * sinTheta) / Self.totalMass
+    let temp = (force + poleMassLength * (thetaDot * thetaDot) * sinTheta) / totalMass
     let thetaAcc =
-      (Self.gravity * sinTheta - cosTheta * temp)
-      / (Self.halfLength * (4.0 / 3.0 - Self.massPole * (cosTheta * cosTheta) / Self.totalMass))
-    let xAcc = temp - Self.poleMassLength * thetaAcc * cosTheta / Self.totalMass
-    x = x + Self.tau * xDot
-    xDot = xDot + Self.tau * xAcc
-    theta = theta + Self.tau * thetaDot
-    thetaDot = thetaDot + Self.tau * thetaAcc
+      (gravity * sinTheta - cosTheta * temp)
+      / (halfLength * (4.0 / 3.0 - massPole * (cosTheta * cosTheta) / totalMass))
+    let xAcc = temp - poleMassLength * thetaAcc * cosTheta / totalMass
+    x = x + tau * xDot
+    xDot = xDot + tau * xAcc
+    theta = theta + tau * thetaDot
+    thetaDot = thetaDot + tau * thetaAcc
     writeObservation(observation)
     let terminated =
       x < -Self.xThreshold || x > Self.xThreshold || theta < -Self.thetaThreshold

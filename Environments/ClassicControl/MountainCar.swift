@@ -7,14 +7,27 @@ public struct MountainCar: ClassicControlEnvironment {
   static let maxPosition = 0.6
   static let maxSpeed = 0.07
   static let goalPosition = 0.5
-  static let force = 0.001
-  static let gravity = 0.0025
+  public private(set) var force = 0.001
+  public private(set) var gravity = 0.0025
 
   public var position = 0.0, velocity = 0.0
   var clock: EpisodeClock
 
   public init(timeLimit: Int? = nil) {
     clock = EpisodeClock(limit: timeLimit ?? 200)
+  }
+
+  /// Gymnasium's attribute names and defaults.
+  public static let parameterDefaults: [(name: String, value: Double)] = [
+    ("force", 0.001), ("gravity", 0.0025),
+  ]
+
+  /// With physical parameters set as on Gymnasium's `env.unwrapped` before reset.
+  public init(timeLimit: Int? = nil, parameters: [String: Double]) throws {
+    self.init(timeLimit: timeLimit)
+    let values = try PhysicalParameters.resolve(
+      parameters, defaults: Self.parameterDefaults, environment: id)
+    (force, gravity) = (values["force"]!, values["gravity"]!)
   }
 
   public var id: String { "MountainCar-v0" }
@@ -45,7 +58,7 @@ public struct MountainCar: ClassicControlEnvironment {
     guard case .discrete(let a) = action else {
       preconditionFailure("MountainCar takes a discrete action")
     }
-    velocity += Double(a - 1) * Self.force + cos(3 * position) * (-Self.gravity)
+    velocity += Double(a - 1) * force + cos(3 * position) * (-gravity)
     velocity = min(max(velocity, -Self.maxSpeed), Self.maxSpeed)
     position += velocity
     position = min(max(position, Self.minPosition), Self.maxPosition)

@@ -11,7 +11,7 @@ public struct MountainCarContinuous: ClassicControlEnvironment {
   static let maxPosition = 0.6
   static let maxSpeed = 0.07
   static let goalPosition = 0.45
-  static let power = 0.0015
+  public private(set) var power = 0.0015
 
   public var position = 0.0, velocity = 0.0
   /// False right after a reset (Gymnasium's reset state is float64), true after any step.
@@ -20,6 +20,17 @@ public struct MountainCarContinuous: ClassicControlEnvironment {
 
   public init(timeLimit: Int? = nil) {
     clock = EpisodeClock(limit: timeLimit ?? 999)
+  }
+
+  /// Gymnasium's attribute names and defaults.
+  public static let parameterDefaults: [(name: String, value: Double)] = [("power", 0.0015)]
+
+  /// With physical parameters set as on Gymnasium's `env.unwrapped` before reset.
+  public init(timeLimit: Int? = nil, parameters: [String: Double]) throws {
+    self.init(timeLimit: timeLimit)
+    power =
+      try PhysicalParameters.resolve(
+        parameters, defaults: Self.parameterDefaults, environment: id)["power"]!
   }
 
   public var id: String { "MountainCarContinuous-v0" }
@@ -67,8 +78,8 @@ public struct MountainCarContinuous: ClassicControlEnvironment {
     let gravityTerm = 0.0025 * cos(angle)
     let acceleration =
       forceIs32
-      ? Double(Float(force) * Float(Self.power) - Float(gravityTerm))
-      : force * Self.power - gravityTerm
+      ? Double(Float(force) * Float(power) - Float(gravityTerm))
+      : force * power - gravityTerm
     velocity = f32 ? Double(Float(velocity) + Float(acceleration)) : velocity + acceleration
 
     // Each comparison runs in float32 while the value is float32; a clipped value becomes a

@@ -3,11 +3,11 @@ import Foundation
 /// Pendulum-v1: swing a pendulum up and hold it with a bounded torque, as Gymnasium 1.2.0
 /// (g = 10, reward −(θ² + 0.1·θ̇² + 0.001·u²), never terminates, limit 200).
 public struct Pendulum: ClassicControlEnvironment {
-  static let maxSpeed = 8.0
-  static let maxTorque: Float = 2.0
+  public private(set) var maxSpeed = 8.0
+  public private(set) var maxTorque: Float = 2.0
   static let dt = 0.05
-  static let mass = 1.0
-  static let length = 1.0
+  public private(set) var mass = 1.0
+  public private(set) var length = 1.0
 
   public var theta = 0.0, thetaDot = 0.0
   /// Gravity; Gymnasium's default is 10.0.
@@ -19,11 +19,27 @@ public struct Pendulum: ClassicControlEnvironment {
     self.gravity = gravity
   }
 
+  /// Gymnasium's attribute names and defaults.
+  public static let parameterDefaults: [(name: String, value: Double)] = [
+    ("g", 10.0), ("m", 1.0), ("l", 1.0), ("max_speed", 8.0), ("max_torque", 2.0),
+  ]
+
+  /// With physical parameters set as on Gymnasium's `env.unwrapped` before reset. Gymnasium
+  /// builds its spaces in `__init__` from the defaults; here the action and observation bounds
+  /// follow `max_torque` and `max_speed`, so an agent can use the whole torque range it is given.
+  public init(timeLimit: Int? = nil, parameters: [String: Double]) throws {
+    self.init(timeLimit: timeLimit)
+    let values = try PhysicalParameters.resolve(
+      parameters, defaults: Self.parameterDefaults, environment: id)
+    (gravity, mass, length) = (values["g"]!, values["m"]!, values["l"]!)
+    (maxSpeed, maxTorque) = (values["max_speed"]!, Float(values["max_torque"]!))
+  }
+
   public var id: String { "Pendulum-v1" }
   public var timeLimit: Int? { clock.limit }
-  public var actionSpace: Space { .box(low: [-Self.maxTorque], high: [Self.maxTorque]) }
+  public var actionSpace: Space { .box(low: [-maxTorque], high: [maxTorque]) }
   public var observationSpace: Space {
-    .box(low: [-1, -1, Float(-Self.maxSpeed)], high: [1, 1, Float(Self.maxSpeed)])
+    .box(low: [-1, -1, Float(-maxSpeed)], high: [1, 1, Float(maxSpeed)])
   }
 
   public var physicalState: [Double] {
@@ -45,14 +61,14 @@ public struct Pendulum: ClassicControlEnvironment {
       preconditionFailure("Pendulum takes a continuous action")
     }
     // The torque stays float32, so NumPy computes 0.001·u² and 3·u in float32.
-    let u = min(max(values[0], -Self.maxTorque), Self.maxTorque)
+    let u = min(max(values[0], -maxTorque), maxTorque)
     let normalized = Self.angleNormalize(theta)
     let cost =
       normalized * normalized + 0.1 * (thetaDot * thetaDot) + Double(Float(0.001) * (u * u))
-    let torqueTerm = Double(Float(3.0 / (Self.mass * Self.length * Self.length)) * u)
+    let torqueTerm = Double(Float(3.0 / (mass * length * length)) * u)
     var newThetaDot =
-      thetaDot + (3 * gravity / (2 * Self.length) * sin(theta) + torqueTerm) * Self.dt
-    newThetaDot = min(max(newThetaDot, -Self.maxSpeed), Self.maxSpeed)
+      thetaDot + (3 * gravity / (2 * length) * sin(theta) + torqueTerm) * Self.dt
+    newThetaDot = min(max(newThetaDot, -maxSpeed), maxSpeed)
     theta = theta + newThetaDot * Self.dt
     thetaDot = newThetaDot
     writeObservation(observation)

@@ -20,10 +20,17 @@ public enum ReferenceChecker {
   /// Checks both levels for one trajectory.
   public static func check(_ trajectory: ReferenceTrajectory, file: String = "") throws -> Result {
     var result = Result(env: trajectory.env, seed: trajectory.seed, steps: trajectory.steps.count)
-    guard let entry = EnvironmentCatalog.entry(id: trajectory.env),
-      let made = try? entry.make(EnvironmentOptions()),
-      let environment = made as? any ClassicControlEnvironment
-    else { throw ReferenceError.unsupportedEnvironment(file, trajectory.env) }
+    guard let entry = EnvironmentCatalog.entry(id: trajectory.env) else {
+      throw ReferenceError.unsupportedEnvironment(file, trajectory.env)
+    }
+    // Changed physics (`params`), set as the recording set them on `env.unwrapped`.
+    let made: any Environment
+    do { made = try entry.make(EnvironmentOptions(params: trajectory.params)) } catch {
+      throw ReferenceError.unreadable(file, "params: \(error)")
+    }
+    guard let environment = made as? any ClassicControlEnvironment else {
+      throw ReferenceError.unsupportedEnvironment(file, trajectory.env)
+    }
     result.mismatch =
       dynamicsMismatch(environment, trajectory).map { "dynamics: " + $0 }
       ?? seedingMismatch(environment, trajectory).map { "seeding: " + $0 }

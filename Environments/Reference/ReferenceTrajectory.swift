@@ -10,9 +10,11 @@ public struct ReferenceTrajectory: Decodable, Sendable {
   public var resetObservation: [Double]
   public var resetState: [Double]
   public var steps: [ReferenceStep]
+  /// Physical parameters set on `env.unwrapped` before reset (`gymnasium-params/` files).
+  public var params: [String: Double]?
 
   enum CodingKeys: String, CodingKey {
-    case env, seed, steps
+    case env, seed, steps, params
     case gymnasiumVersion = "gymnasium_version"
     case resetObservation = "reset_obs"
     case resetState = "reset_state"

@@ -2,14 +2,17 @@
 public struct EnvironmentEntry: Sendable {
   public let id: String
   public let summary: String
+  /// Physical parameters `params` may set, with their defaults (empty: none).
+  public let parameters: [(name: String, value: Double)]
   public let make: @Sendable (EnvironmentOptions) throws -> any Environment
 
   public init(
-    id: String, summary: String,
+    id: String, summary: String, parameters: [(name: String, value: Double)] = [],
     make: @escaping @Sendable (EnvironmentOptions) throws -> any Environment
   ) {
     self.id = id
     self.summary = summary
+    self.parameters = parameters
     self.make = make
   }
 }
@@ -30,6 +33,10 @@ public enum EnvironmentCatalog {
   {
     guard let entry = entry(id: id) else {
       throw EnvironmentError.unknownEnvironment(id, known: entries.map(\.id))
+    }
+    if entry.parameters.isEmpty, let params = options.params, !params.isEmpty {
+      throw EnvironmentError.invalidOption(
+        "\(id) takes no physical parameters (params); the classic-control environments do")
     }
     return try entry.make(options)
   }

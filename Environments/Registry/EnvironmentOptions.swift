@@ -22,12 +22,19 @@ public struct EnvironmentOptions: Codable, Sendable, Equatable {
   public var mapFile: String?
   /// Gridworlds: barriers (`B`) become walls: the perturbed test environment (default false).
   public var blocked: Bool?
+  /// Classic control: physical parameters by Gymnasium's attribute names (CartPole `gravity,
+  /// masscart, masspole, length, force_mag, tau`; Pendulum `g, m, l, max_speed, max_torque`;
+  /// MountainCar `force, gravity`; MountainCarContinuous `power`; Acrobot `LINK_LENGTH_1/2,
+  /// LINK_MASS_1/2, LINK_MOI`), derived quantities recomputed as Gymnasium's `__init__` does.
+  public var params: [String: Double]?
 
   public init(
     timeLimit: Int? = nil, observation: GridObservation? = nil, size: Int? = nil,
     wallFraction: Double? = nil, actionNoise: Double? = nil, mapSeed: UInt64? = nil,
-    featureCount: Int? = nil, mapFile: String? = nil, blocked: Bool? = nil
+    featureCount: Int? = nil, mapFile: String? = nil, blocked: Bool? = nil,
+    params: [String: Double]? = nil
   ) {
+    self.params = params
     self.timeLimit = timeLimit
     self.observation = observation
     self.size = size
@@ -41,7 +48,7 @@ public struct EnvironmentOptions: Codable, Sendable, Equatable {
 
   // The keys configs and episode headers use.
   enum CodingKeys: String, CodingKey {
-    case observation, size, blocked
+    case observation, size, blocked, params
     case timeLimit = "time_limit"
     case wallFraction = "wall_fraction"
     case actionNoise = "action_noise"

@@ -1,13 +1,14 @@
 import ArgumentParser
-import Foundation
 import Environments
+import Foundation
 import RankLab
 
 /// `ranklab eval`: evaluates a finished run's saved policy, on its own environment or a changed one.
 struct EvalCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "eval",
-    abstract: "Evaluate a finished run's policy (policy.rlck) on its environment or a perturbed one.",
+    abstract:
+      "Evaluate a finished run's policy (policy.rlck) on its environment or a perturbed one.",
     discussion: """
       Episode seeds are the evaluation's own (PCG64 stream 8 of --seed), so the numbers repeat \
       and differ from the run's final evaluation.
@@ -72,7 +73,8 @@ struct EvalCommand: ParsableCommand {
     } else {
       print(
         String(
-          format: "%@ on %@: return %.2f ± %.2f, cost %.3f per episode (%.0f failures) over %d episodes",
+          format:
+            "%@ on %@: return %.2f ± %.2f, cost %.3f per episode (%.0f failures) over %d episodes",
           policy.meta.algorithm, env.id, result.returnMean, result.returnStd, result.costMean,
           result.failures, result.episodes))
     }

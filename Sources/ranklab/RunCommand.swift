@@ -48,7 +48,11 @@ struct RunCommand: ParsableCommand {
 
   func run() throws {
     if helpConfig {
-      print(try ConfigDocumentation.defaultsYAML())
+      let name = overrides.last { $0.hasPrefix("agent.algorithm=") }?.dropFirst(16)
+      guard let algorithm = AgentConfig.Algorithm(rawValue: String(name ?? "dqn")) else {
+        throw ValidationError("unknown agent.algorithm '\(name ?? "")'")
+      }
+      print(try ConfigDocumentation.defaultsYAML(algorithm: algorithm))
       return
     }
     if let resume {

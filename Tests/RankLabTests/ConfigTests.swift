@@ -1,5 +1,5 @@
-import Yams
 import Testing
+import Yams
 
 @testable import RankLab
 
@@ -42,7 +42,8 @@ import Testing
     #expect(loaded.config.agent.learningRate == 0.0005)
     #expect(loaded.config.agent.network.hidden == [64, 64])
     #expect(loaded.config.agent.dqn?.targetUpdate.unit == .gradientSteps)
-    #expect(loaded.config.env.options.size == 8 && loaded.config.env.options.observation == .rowColOnehot)
+    #expect(
+      loaded.config.env.options.size == 8 && loaded.config.env.options.observation == .rowColOnehot)
     #expect(loaded.config.agent.gamma == 0.99)  // default kept
     #expect(loaded.resolvedYAML.contains("max_grad_norm"))
     #expect(loaded.resolvedYAML.contains("map_file: null"))
@@ -229,7 +230,7 @@ import Testing
     #expect(config.eval.env?.id == "Pendulum-v1" && config.eval.env?.options.timeLimit == nil)
     #expect(
       issues("eval: {env: {idd: CartPole-v1}}") == [
-        "c.yaml:1:15: unknown key 'idd' under 'eval.env'; did you mean 'id'?"
+        "c.yaml:1:14: unknown key 'idd' under 'eval.env'; did you mean 'id'?"
       ])
     #expect(issues("env: {params: {m: heavy}}").first?.contains("must be a number") == true)
   }

@@ -17,7 +17,8 @@ import Testing
     let policy = try PolicyFile.load(run.directory.url.path)
     #expect(policy.meta.algorithm == "dqn" && policy.meta.env.id == "gridworld/four-rooms")
     // The final evaluation's episodes, replayed with the loaded policy, give its return.
-    var env = try EnvironmentCatalog.make(id: "gridworld/four-rooms", options: run.config.env.options)
+    var env = try EnvironmentCatalog.make(
+      id: "gridworld/four-rooms", options: run.config.env.options)
     var seedSource = PCG64(seed: 0, stream: [6])
     let seeds = (0..<3).map { _ in seedSource.next() >> 1 }
     let replayed = try Evaluation.run(&env, agent: policy.agent, episodes: 3, seeds: seeds)

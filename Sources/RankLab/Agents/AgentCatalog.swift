@@ -44,7 +44,8 @@ public enum AgentCatalog {
   public static let entries: [AgentEntry] = [
     AgentEntry(
       algorithms: [.dqn, .fqi, .cql, .mc],
-      summary: "value-based: DQN / Double DQN, fitted Q-iteration, discrete CQL, Monte-Carlo control"
+      summary:
+        "value-based: DQN / Double DQN, fitted Q-iteration, discrete CQL, Monte-Carlo control"
     ) { try QLearningAgent(context: $0) },
     AgentEntry(
       algorithms: [.sac],

@@ -3,8 +3,11 @@ import Yams
 /// Prints the schema's keys with their defaults (what `ranklab run --help-config` shows); the
 /// meaning of each key is documented beside its default in ExperimentConfig.swift.
 public enum ConfigDocumentation {
-  public static func defaultsYAML() throws -> String {
-    let tree = try NodeEncoder().encode(ExperimentConfig())
+  /// The defaults of `algorithm` (each algorithm has its own shared defaults and sections).
+  public static func defaultsYAML(algorithm: AgentConfig.Algorithm = .dqn) throws -> String {
+    var config = ExperimentConfig()
+    config.agent = AgentConfig.defaults(for: algorithm)
+    let tree = try NodeEncoder().encode(config)
     var text =
       "# Every key of an experiment config with its default (see Sources/RankLab/Config/ExperimentConfig.swift).\n"
     text += try Yams.serialize(node: tree, sortKeys: false)
@@ -14,6 +17,8 @@ public enum ConfigDocumentation {
     for (key, values) in ExperimentConfig.choices.sorted(by: { $0.key < $1.key }) {
       allowed += "#   \(key): \(values.joined(separator: ", "))\n"
     }
+    allowed +=
+      "# Other algorithms' defaults: ranklab run --help-config --set agent.algorithm=NAME (\(AgentConfig.Algorithm.allCases.map(\.rawValue).joined(separator: ", ")))\n"
     return text + allowed
   }
 }

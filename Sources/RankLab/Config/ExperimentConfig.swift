@@ -195,7 +195,8 @@ public struct ExperimentConfig: ConfigSchema {
         EnvironmentCatalog.entry(id: section.id) != nil, "\(prefix).id",
         "is not a known environment (see `ranklab envs`): '\(section.id)'")
       for problem in section.options.problems() {
-        problems.append(("\(prefix).\(problem.key)", "'\(prefix).\(problem.key)' \(problem.message)"))
+        problems.append(
+          ("\(prefix).\(problem.key)", "'\(prefix).\(problem.key)' \(problem.message)"))
       }
     }
     return problems

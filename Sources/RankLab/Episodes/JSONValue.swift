@@ -1,4 +1,5 @@
 import Foundation
+
 /// Any JSON value, so episode headers can carry environment options whatever their schema.
 public indirect enum JSONValue: Codable, Sendable, Equatable {
   case null
@@ -45,7 +46,9 @@ public indirect enum JSONValue: Codable, Sendable, Equatable {
 extension JSONValue {
   /// Any encodable value as a JSON tree (an empty object if it cannot be encoded).
   public static func encoding(_ value: some Encodable) -> JSONValue {
-    (try? JSONEncoder().encode(value)).flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }
+    (try? JSONEncoder().encode(value)).flatMap {
+      try? JSONDecoder().decode(JSONValue.self, from: $0)
+    }
       ?? .object([:])
   }
 }

@@ -36,7 +36,8 @@ public enum PolicyEvaluation {
         "\(policy.url.path): the policy acts on \(policy.meta.observationSpace.flatCount) observation floats and \(policy.meta.actionSpace.summary) actions; \(env.id) with these options has \(environment.observationSpace.flatCount) and \(environment.actionSpace.summary)"
       )
     }
-    return try run(policy, environment: environment, env: env, episodes: episodes, seed: seed,
+    return try run(
+      policy, environment: environment, env: env, episodes: episodes, seed: seed,
       recordDirectory: recordDirectory)
   }
 
