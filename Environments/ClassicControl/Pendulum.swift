@@ -65,7 +65,7 @@ public struct Pendulum: ClassicControlEnvironment {
     let normalized = Self.angleNormalize(theta)
     let cost =
       normalized * normalized + 0.1 * (thetaDot * thetaDot) + Double(Float(0.001) * (u * u))
-    let torqueTerm = Double(Float(3.0 / (mass * length * length)) * u)
+    let torqueTerm = Double(Float(3.0 / (mass * (length * length))) * u)
     var newThetaDot =
       thetaDot + (3 * gravity / (2 * length) * sin(theta) + torqueTerm) * Self.dt
     newThetaDot = min(max(newThetaDot, -maxSpeed), maxSpeed)

@@ -63,5 +63,10 @@ struct EnvsCommand: ParsableCommand {
     }
     print(line(header, "description"))
     for row in rows { print(line([row.id, row.observation, row.action, row.limit], row.summary)) }
+    print("\nPhysical parameters (env.params, Gymnasium's attribute names, with their defaults):")
+    for entry in EnvironmentCatalog.entries where !entry.parameters.isEmpty {
+      let list = entry.parameters.map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+      print("  \(entry.id.padding(toLength: 26, withPad: " ", startingAt: 0)) \(list)")
+    }
   }
 }

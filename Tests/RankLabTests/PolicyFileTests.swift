@@ -45,3 +45,32 @@ import Testing
     }
   }
 }
+
+@Suite struct AgentCatalogTests {
+  @Test func valueBasedAgentsRefuseContinuousActionsInOneLine() throws {
+    let loaded = try ConfigLoader.load(
+      ExperimentConfig.self, text: "env: {id: Pendulum-v1}\nagent: {algorithm: dqn}",
+      file: "c.yaml")
+    let directory = try temporaryDirectory()
+    let run = TrainingRun(
+      config: loaded.config, variant: "", seed: 0,
+      directory: RunDirectory(url: directory.appendingPathComponent("run")),
+      resolvedYAML: loaded.resolvedYAML)
+    run.showProgress = false
+    do {
+      try run.run()
+      Issue.record("DQN ran on a continuous action space")
+    } catch let error as RunError {
+      #expect(error.description.contains("needs a discrete action space"))
+      #expect(error.description.contains("use algorithm: sac"))
+    }
+    // Nothing was written.
+    #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("run").path))
+  }
+
+  @Test func everyAlgorithmHasAnAgent() {
+    for algorithm in AgentConfig.Algorithm.allCases {
+      #expect(AgentCatalog.entries.contains { $0.algorithms.contains(algorithm) })
+    }
+  }
+}

@@ -50,7 +50,7 @@ public enum AgentCatalog {
     AgentEntry(
       algorithms: [.sac],
       summary: "soft actor-critic: continuous (tanh Gaussian) or discrete (categorical)"
-    ) { _ in throw RunError.unsupported("SAC-PENDING") },
+    ) { try SACAgent(context: $0) },
   ]
 
   /// Builds the agent the config's `agent.algorithm` names.

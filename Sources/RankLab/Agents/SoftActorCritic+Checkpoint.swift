@@ -1,0 +1,75 @@
+import Environments
+
+extension SACAgent {
+  private struct Counters: Codable {
+    var currentStep: Int
+    var gradientStepsTaken: Int
+    var rng: PCG64
+    var adamSteps: [Int]
+    var logTemperature: Float
+  }
+
+  private var optimizers: [(String, MLP?, Adam)] {
+    [
+      ("actor", actor, actorOptimizer), ("critic1", critic1, critic1Optimizer),
+      ("critic2", critic2, critic2Optimizer), ("temperature", nil, temperatureOptimizer),
+    ]
+  }
+
+  public func save(into archive: inout CheckpointArchive) throws {
+    for (name, network) in [
+      ("actor", actor), ("critic1", critic1), ("critic2", critic2), ("target1", target1),
+      ("target2", target2),
+    ] {
+      archive.put("agent/\(name)", array: network.parameters)
+    }
+    for (name, _, optimizer) in optimizers {
+      archive.put("agent/adam_m/\(name)", array: optimizer.firstMoment)
+      archive.put("agent/adam_v/\(name)", array: optimizer.secondMoment)
+    }
+    try archive.put(
+      "agent/state",
+      json: Counters(
+        currentStep: currentStep, gradientStepsTaken: gradientStepsTaken, rng: rng,
+        adamSteps: optimizers.map(\.2.step), logTemperature: logTemperature[0]))
+  }
+
+  public func load(from archive: CheckpointArchive) throws {
+    for (name, network) in [
+      ("actor", actor), ("critic1", critic1), ("critic2", critic2), ("target1", target1),
+      ("target2", target2),
+    ] {
+      network.parameters = try archive.array(
+        "agent/\(name)", of: Float.self, count: network.parameters.count)
+    }
+    let counters = try archive.json("agent/state", as: Counters.self)
+    func restore(_ optimizer: inout Adam, _ name: String, _ index: Int) throws {
+      let count = optimizer.firstMoment.count
+      optimizer.restore(
+        step: counters.adamSteps[index],
+        firstMoment: try archive.array("agent/adam_m/\(name)", of: Float.self, count: count),
+        secondMoment: try archive.array("agent/adam_v/\(name)", of: Float.self, count: count))
+    }
+    guard counters.adamSteps.count == 4 else {
+      throw CheckpointError.invalid("agent/state: expected 4 optimizer step counts")
+    }
+    try restore(&actorOptimizer, "actor", 0)
+    try restore(&critic1Optimizer, "critic1", 1)
+    try restore(&critic2Optimizer, "critic2", 2)
+    try restore(&temperatureOptimizer, "temperature", 3)
+    currentStep = counters.currentStep
+    gradientStepsTaken = counters.gradientStepsTaken
+    rng = counters.rng
+    logTemperature = [counters.logTemperature]
+  }
+
+  /// The policy file holds the actor alone: acting never reads the critics.
+  public func savePolicy(into archive: inout CheckpointArchive) throws {
+    archive.put("policy/actor", array: actor.parameters)
+  }
+
+  public func loadPolicy(from archive: CheckpointArchive) throws {
+    actor.parameters = try archive.array(
+      "policy/actor", of: Float.self, count: actor.parameters.count)
+  }
+}

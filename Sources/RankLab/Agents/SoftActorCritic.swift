@@ -1,0 +1,612 @@
+import Environments
+import Foundation
+
+/// Soft actor-critic with a learned temperature (Haarnoja et al. 2018, Stable-Baselines3's
+/// update order), and its discrete form (Christodoulou 2019), picked by the action space.
+///
+/// One gradient step (`trainStep`), as SB3's `SAC.train`:
+/// 1. the actor samples a ~ π(·|s) by reparameterisation (continuous: a = tanh(μ + σ ε));
+/// 2. the temperature: log α moves along −mean(log π + H̄) (the α of this step is the one before);
+/// 3. the critics regress onto y = r + γ^k (1 − terminal) (min Q̄(s′, a′) − α log π(a′|s′)), a′ ~ π
+///    (discrete: the expectation over a′), loss ½ (MSE₁ + MSE₂);
+/// 4. the actor minimises mean(α log π(a|s) − min Q(s, a)) through the updated critics to the
+///    action (discrete: Σ_a π (α log π − min Q));
+/// 5. the target critics follow by Polyak averaging every `target_update_interval` steps.
+/// Continuous actions are learnt in [−1, 1] and scaled to the Box for the environment.
+public final class SACAgent: Agent {
+  public let config: AgentConfig
+  let sac: SACConfig
+  let discrete: Bool
+  let observationCount: Int
+  /// Action dimensions (continuous) or choices (discrete).
+  let actionWidth: Int
+  let low: [Float]
+  let high: [Float]
+  let actor: MLP
+  let critic1: MLP
+  let critic2: MLP
+  let target1: MLP
+  let target2: MLP
+  var actorOptimizer: Adam
+  var critic1Optimizer: Adam
+  var critic2Optimizer: Adam
+  var temperatureOptimizer: Adam
+  /// log α, a one-element buffer so that Adam updates it as it updates a network.
+  var logTemperature: [Float]
+  var temperatureGradientBuffer: [Float] = [0]
+  let targetEntropy: Float
+  var rng: PCG64
+  let learningRate: LinearSchedule
+  var currentStep = 0
+  var gradientStepsTaken = 0
+  public internal(set) var samplingSeconds = 0.0
+
+  // Preallocated: a gradient step allocates nothing.
+  var batch: TransitionBatch
+  let actorWork: MLPWorkspace
+  let actorNextWork: MLPWorkspace
+  let criticWork1: MLPWorkspace
+  let criticWork2: MLPWorkspace
+  let targetWork1: MLPWorkspace
+  let targetWork2: MLPWorkspace
+  let singleActor: MLPWorkspace
+  let singleCritic: MLPWorkspace
+  /// Critic inputs: (s, a) rows for continuous actions, s for discrete ones.
+  var criticInput: [Float]
+  var nextInput: [Float]
+  var noise: [Float]
+  var nextNoise: [Float]
+  /// The reparameterised actions (tanh outputs), their log-probabilities, and discrete π.
+  var sampled: [Float]
+  var nextSampled: [Float]
+  var logProbabilities: [Float]
+  var nextLogProbabilities: [Float]
+  var probabilities: [Float]
+  var targets: [Float]
+  var outputGradient1: [Float]
+  var outputGradient2: [Float]
+  var actorGradient: [Float]
+  var singleOutput: [Float]
+  var singleInput: [Float]
+  var probeWork: MLPWorkspace?
+  var probeInput: [Float] = []
+
+  static let logStdRange: ClosedRange<Float> = -20...2
+
+  public init(context: AgentContext) throws {
+    let config = context.config.agent
+    self.config = config
+    sac = config.sac ?? SACConfig()
+    observationCount = context.observationSpace.flatCount
+    switch context.actionSpace {
+    case .discrete(let n):
+      discrete = true
+      actionWidth = n
+      low = []
+      high = []
+    case .box(let lo, let hi):
+      guard zip(lo, hi).allSatisfy({ $0.isFinite && $1.isFinite && $0 < $1 }) else {
+        throw RunError.unsupported(
+          "SAC scales its actions into the Box's bounds; \(context.config.env.id)'s action space \(context.actionSpace.summary) has infinite or empty bounds"
+        )
+      }
+      discrete = false
+      actionWidth = lo.count
+      low = lo
+      high = hi
+    }
+    let d = observationCount
+    let m = actionWidth
+    var initRNG = context.initializationRNG
+    let hidden = config.network.hidden
+    let activation = config.network.activation
+    let initialization = config.network.`init`
+    actor = MLP(
+      sizes: [d] + hidden + [discrete ? m : 2 * m], activation: activation,
+      initialization: initialization, rng: &initRNG)
+    let criticSizes = discrete ? [d] + hidden + [m] : [d + m] + hidden + [1]
+    critic1 = MLP(
+      sizes: criticSizes, activation: activation, initialization: initialization, rng: &initRNG)
+    critic2 = MLP(
+      sizes: criticSizes, activation: activation, initialization: initialization, rng: &initRNG)
+    target1 = MLP(copying: critic1)
+    target2 = MLP(copying: critic2)
+    let lr = Float(config.learningRate)
+    let eps = Float(config.adamEps)
+    actorOptimizer = Adam(parameterCount: actor.parameters.count, learningRate: lr, epsilon: eps)
+    critic1Optimizer = Adam(
+      parameterCount: critic1.parameters.count, learningRate: lr, epsilon: eps)
+    critic2Optimizer = Adam(
+      parameterCount: critic2.parameters.count, learningRate: lr, epsilon: eps)
+    temperatureOptimizer = Adam(parameterCount: 1, learningRate: lr, epsilon: eps)
+    logTemperature = [Float(Foundation.log(sac.initialTemperature))]
+    targetEntropy = Float(
+      sac.targetEntropy
+        ?? (discrete ? sac.discreteTargetEntropyScale * Foundation.log(Double(m)) : -Double(m)))
+    rng = context.agentRNG
+    learningRate = LinearSchedule(
+      initial: config.learningRate, final: config.learningRateFinal ?? config.learningRate,
+      fraction: 1, total: context.config.steps)
+
+    let b = config.batchSize
+    batch = TransitionBatch(
+      capacity: b, observationCount: d, actionWidth: discrete ? 1 : m, continuous: !discrete,
+      extras: [])
+    actorWork = MLPWorkspace(for: actor, capacity: b)
+    actorNextWork = MLPWorkspace(for: actor, capacity: b)
+    criticWork1 = MLPWorkspace(for: critic1, capacity: b)
+    criticWork2 = MLPWorkspace(for: critic2, capacity: b)
+    targetWork1 = MLPWorkspace(for: target1, capacity: b)
+    targetWork2 = MLPWorkspace(for: target2, capacity: b)
+    singleActor = MLPWorkspace(for: actor, capacity: 1)
+    singleCritic = MLPWorkspace(for: critic1, capacity: 1)
+    let inputWidth = criticSizes[0]
+    criticInput = [Float](repeating: 0, count: b * inputWidth)
+    nextInput = criticInput
+    noise = [Float](repeating: 0, count: b * m)
+    nextNoise = noise
+    sampled = noise
+    nextSampled = noise
+    probabilities = noise
+    logProbabilities = [Float](repeating: 0, count: b * m)
+    nextLogProbabilities = logProbabilities
+    targets = [Float](repeating: 0, count: b)
+    outputGradient1 = [Float](repeating: 0, count: b * criticSizes.last!)
+    outputGradient2 = outputGradient1
+    actorGradient = [Float](repeating: 0, count: b * actor.outputCount)
+    singleOutput = [Float](repeating: 0, count: actor.outputCount)
+    singleInput = [Float](repeating: 0, count: inputWidth)
+  }
+
+  public var temperature: Float { logTemperature[0].exp() }
+
+  // MARK: Acting
+
+  public func act(_ observation: UnsafeBufferPointer<Float>, explore: Bool) -> Action {
+    // SB3 acts uniformly at random until learning starts.
+    if explore && currentStep < config.learningStarts {
+      return discrete
+        ? .discrete(rng.nextInt(below: actionWidth))
+        : Space.box(low: low, high: high).randomAction(&rng)
+    }
+    singleOutput.withUnsafeMutableBufferPointer {
+      singleActor.forwardSingle(actor, input: observation, output: $0)
+    }
+    let m = actionWidth
+    if discrete {
+      if !explore { return .discrete(QLearningAgent.argmax(singleOutput, 0, m)) }
+      // Sample from softmax(logits) by inverse CDF.
+      var maximum = singleOutput[0]
+      for j in 1..<m { maximum = max(maximum, singleOutput[j]) }
+      var total: Float = 0
+      for j in 0..<m { total += (singleOutput[j] - maximum).exp() }
+      var u = Float(rng.nextDouble()) * total
+      for j in 0..<m {
+        u -= (singleOutput[j] - maximum).exp()
+        if u <= 0 { return .discrete(j) }
+      }
+      return .discrete(m - 1)
+    }
+    var action = [Float](repeating: 0, count: m)
+    for j in 0..<m {
+      var u = singleOutput[j]
+      if explore {
+        let logStd = min(
+          max(singleOutput[m + j], Self.logStdRange.lowerBound), Self.logStdRange.upperBound)
+        u += logStd.exp() * Float(rng.nextGaussian())
+      }
+      action[j] = scale(Float.hyperbolicTangent(u), j)
+    }
+    return .continuous(action)
+  }
+
+  /// [−1, 1] → the Box.
+  @inline(__always) func scale(_ a: Float, _ j: Int) -> Float {
+    low[j] + (a + 1) * 0.5 * (high[j] - low[j])
+  }
+  /// The Box → [−1, 1].
+  @inline(__always) func unscale(_ a: Float, _ j: Int) -> Float {
+    2 * (a - low[j]) / (high[j] - low[j]) - 1
+  }
+
+  // MARK: Training
+
+  public func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]? {
+    currentStep = step
+    guard step > config.learningStarts, step % config.trainFreq == 0, replay.count > 0 else {
+      return nil
+    }
+    return train(replay: replay, gradientSteps: config.gradientSteps, step: step)
+  }
+
+  public func train(replay: ReplayBuffer, gradientSteps: Int, step: Int) -> [(
+    key: String, value: Double
+  )] {
+    let lr = Float(learningRate.value(at: step))
+    actorOptimizer.learningRate = lr
+    critic1Optimizer.learningRate = lr
+    critic2Optimizer.learningRate = lr
+    temperatureOptimizer.learningRate = lr
+    var sums = [Double](repeating: 0, count: 6)
+    for _ in 0..<gradientSteps {
+      let f = trainStep(replay: replay)
+      for (i, value) in [f.0, f.1, f.2, f.3, f.4, f.5].enumerated() { sums[i] += Double(value) }
+    }
+    let n = Double(max(1, gradientSteps))
+    return zip(Self.metricKeys, sums).map { ($0, $1 / n) }
+  }
+
+  static let metricKeys = [
+    "train/critic_loss", "train/actor_loss", "train/temperature", "train/temperature_loss",
+    "train/entropy", "train/q_mean",
+  ]
+
+  /// One gradient step; returns the figures named by `metricKeys`.
+  func trainStep(replay: ReplayBuffer) -> (Float, Float, Float, Float, Float, Float) {
+    let start = TimeBreakdown.now
+    replay.sample(into: &batch, rng: &rng)
+    samplingSeconds += TimeBreakdown.since(start)
+    let n = config.batchSize
+    let alpha = temperature
+
+    // 1. Reparameterised actions for s, and 2. the temperature step.
+    batch.observations.withUnsafeBufferPointer { actorWork.forward(actor, input: $0, rows: n) }
+    samplePolicy(actorWork, noise: &noise, into: &sampled, logProbabilities: &logProbabilities)
+    var entropy: Float = 0
+    let temperatureLoss: Float
+    if discrete {
+      // Expected log π per row.
+      for i in 0..<n {
+        var expected: Float = 0
+        for j in 0..<actionWidth {
+          expected += sampled[i * actionWidth + j] * logProbabilities[i * actionWidth + j]
+        }
+        entropy -= expected
+      }
+    } else {
+      for i in 0..<n { entropy -= logProbabilities[i] }
+    }
+    entropy /= Float(n)
+    // L(log α) = −log α · mean(log π + H̄): its gradient is −mean(log π + H̄) = entropy − H̄.
+    let temperatureGradient = entropy - targetEntropy
+    temperatureLoss = -logTemperature[0] * (targetEntropy - entropy)
+    if sac.learnTemperature {
+      temperatureGradientBuffer[0] = temperatureGradient
+      temperatureOptimizer.update(&logTemperature, gradients: temperatureGradientBuffer)
+    }
+
+    // 3. Critic targets and the critic step.
+    computeTargets(alpha: alpha)
+    fillCriticInput()
+    let criticLoss = criticStep()
+
+    // 4. The actor step through the updated critics.
+    let (actorLoss, qMean) = actorStep(alpha: alpha)
+
+    // 5. Target critics.
+    gradientStepsTaken += 1
+    if gradientStepsTaken % sac.targetUpdateInterval == 0 {
+      target1.polyakUpdate(from: critic1, tau: Float(sac.tau))
+      target2.polyakUpdate(from: critic2, tau: Float(sac.tau))
+    }
+    return (criticLoss, actorLoss, alpha, temperatureLoss, entropy, qMean)
+  }
+
+  /// From the actor's outputs in `work`: continuous: a = tanh(μ + σ ε) into `actions` and log π
+  /// into `logProbabilities[i]` (with fresh ε in `noise`); discrete: π into `actions` and log π
+  /// per action into `logProbabilities`.
+  func samplePolicy(
+    _ work: MLPWorkspace, noise: inout [Float], into actions: inout [Float],
+    logProbabilities: inout [Float], freshNoise: Bool = true
+  ) {
+    let n = work.count
+    let m = actionWidth
+    let out = work.output
+    if discrete {
+      for i in 0..<n {
+        var maximum = out[i * m]
+        for j in 1..<m { maximum = max(maximum, out[i * m + j]) }
+        var total: Float = 0
+        for j in 0..<m { total += (out[i * m + j] - maximum).exp() }
+        let logTotal = total.log()
+        for j in 0..<m {
+          let logP = out[i * m + j] - maximum - logTotal
+          logProbabilities[i * m + j] = logP
+          actions[i * m + j] = logP.exp()
+        }
+      }
+      return
+    }
+    let halfLog2Pi: Float = 0.5 * Float(Foundation.log(2 * Double.pi))
+    for i in 0..<n {
+      var logP: Float = 0
+      for j in 0..<m {
+        if freshNoise { noise[i * m + j] = Float(rng.nextGaussian()) }
+        let e = noise[i * m + j]
+        let logStd = min(
+          max(out[i * 2 * m + m + j], Self.logStdRange.lowerBound), Self.logStdRange.upperBound)
+        let t = Float.hyperbolicTangent(out[i * 2 * m + j] + logStd.exp() * e)
+        actions[i * m + j] = t
+        logP += -0.5 * e * e - logStd - halfLog2Pi - (1 - t * t + 1e-6).log()
+      }
+      logProbabilities[i] = logP
+    }
+  }
+
+  /// y = r + γ^k (1 − terminal) V̄(s′), V̄ the soft value of the target critics under π.
+  func computeTargets(alpha: Float) {
+    let n = config.batchSize
+    let m = actionWidth
+    let d = observationCount
+    batch.nextObservations.withUnsafeBufferPointer {
+      actorNextWork.forward(actor, input: $0, rows: n)
+    }
+    samplePolicy(
+      actorNextWork, noise: &nextNoise, into: &nextSampled,
+      logProbabilities: &nextLogProbabilities)
+    if discrete {
+      batch.nextObservations.withUnsafeBufferPointer {
+        targetWork1.forward(target1, input: $0, rows: n)
+        targetWork2.forward(target2, input: $0, rows: n)
+      }
+    } else {
+      let w = d + m
+      for i in 0..<n {
+        for k in 0..<d { nextInput[i * w + k] = batch.nextObservations[i * d + k] }
+        for j in 0..<m { nextInput[i * w + d + j] = nextSampled[i * m + j] }
+      }
+      nextInput.withUnsafeBufferPointer {
+        targetWork1.forward(target1, input: $0, rows: n)
+        targetWork2.forward(target2, input: $0, rows: n)
+      }
+    }
+    let q1 = targetWork1.output
+    let q2 = targetWork2.output
+    for i in 0..<n {
+      var value: Float = 0
+      if discrete {
+        for j in 0..<m {
+          let k = i * m + j
+          value += nextSampled[k] * (min(q1[k], q2[k]) - alpha * nextLogProbabilities[k])
+        }
+      } else {
+        value = min(q1[i], q2[i]) - alpha * nextLogProbabilities[i]
+      }
+      targets[i] = batch.rewards[i] + batch.discounts[i] * (1 - batch.terminals[i]) * value
+    }
+  }
+
+  /// The critics' inputs for the stored transitions: s (discrete) or (s, a in [−1, 1]).
+  func fillCriticInput() {
+    let n = config.batchSize
+    let d = observationCount
+    let m = actionWidth
+    if discrete {
+      for i in 0..<n * d { criticInput[i] = batch.observations[i] }
+      return
+    }
+    let w = d + m
+    for i in 0..<n {
+      for k in 0..<d { criticInput[i * w + k] = batch.observations[i * d + k] }
+      for j in 0..<m {
+        criticInput[i * w + d + j] = unscale(batch.continuousActions[i * m + j], j)
+      }
+    }
+  }
+
+  /// ½ (MSE(Q₁, y) + MSE(Q₂, y)) on the taken actions, one Adam step each; returns the loss.
+  func criticStep(apply: Bool = true) -> Float {
+    let n = config.batchSize
+    let width = discrete ? actionWidth : 1
+    criticInput.withUnsafeBufferPointer {
+      criticWork1.forward(critic1, input: $0, rows: n)
+      criticWork2.forward(critic2, input: $0, rows: n)
+    }
+    var loss: Float = 0
+    for (work, network, gradient) in [
+      (criticWork1, critic1, 0), (criticWork2, critic2, 1),
+    ] {
+      let q = work.output
+      for i in 0..<n * width {
+        if gradient == 0 { outputGradient1[i] = 0 } else { outputGradient2[i] = 0 }
+      }
+      for i in 0..<n {
+        let k = i * width + (discrete ? Int(batch.actionIndices[i]) : 0)
+        let error = q[k] - targets[i]
+        loss += 0.5 * error * error / Float(n)
+        // d/dq of ½ · mean((q − y)²) = (q − y)/n.
+        if gradient == 0 {
+          outputGradient1[k] = error / Float(n)
+        } else {
+          outputGradient2[k] = error / Float(n)
+        }
+      }
+      let g = gradient == 0 ? outputGradient1 : outputGradient2
+      g.withUnsafeBufferPointer { work.backward(network, outputGradient: $0, accumulate: false) }
+      if config.maxGradNorm > 0 { network.clipGradients(maxNorm: Float(config.maxGradNorm)) }
+    }
+    guard apply else { return loss }
+    critic1Optimizer.update(&critic1.parameters, gradients: critic1.gradients)
+    critic2Optimizer.update(&critic2.parameters, gradients: critic2.gradients)
+    return loss
+  }
+
+  /// mean(α log π − min Q) through the critics to the action, then the reparameterisation;
+  /// one Adam step on the actor. Returns (loss, mean min Q at the sampled actions).
+  func actorStep(alpha: Float, apply: Bool = true) -> (Float, Float) {
+    let n = config.batchSize
+    let m = actionWidth
+    let d = observationCount
+    var loss: Float = 0
+    var qSum: Float = 0
+    if discrete {
+      batch.observations.withUnsafeBufferPointer {
+        criticWork1.forward(critic1, input: $0, rows: n)
+        criticWork2.forward(critic2, input: $0, rows: n)
+      }
+      let q1 = criticWork1.output
+      let q2 = criticWork2.output
+      // ∂/∂z_k Σ_a π_a f_a (f_a = α log π_a − min Q_a, Q held fixed) = π_k (f_k − Σ_a π_a f_a).
+      for i in 0..<n {
+        var expected: Float = 0
+        for j in 0..<m {
+          let k = i * m + j
+          let f = alpha * logProbabilities[k] - min(q1[k], q2[k])
+          expected += sampled[k] * f
+          qSum += sampled[k] * min(q1[k], q2[k])
+        }
+        loss += expected / Float(n)
+        for j in 0..<m {
+          let k = i * m + j
+          let f = alpha * logProbabilities[k] - min(q1[k], q2[k])
+          actorGradient[k] = sampled[k] * (f - expected) / Float(n)
+        }
+      }
+    } else {
+      let w = d + m
+      for i in 0..<n {
+        for j in 0..<m { criticInput[i * w + d + j] = sampled[i * m + j] }
+      }
+      criticInput.withUnsafeBufferPointer {
+        criticWork1.forward(critic1, input: $0, rows: n)
+        criticWork2.forward(critic2, input: $0, rows: n)
+      }
+      let q1 = criticWork1.output
+      let q2 = criticWork2.output
+      // dL/dQ_min = −1/n on whichever critic is lower in each row.
+      for i in 0..<n {
+        let lower = min(q1[i], q2[i])
+        qSum += lower
+        loss += (alpha * logProbabilities[i] - lower) / Float(n)
+        outputGradient1[i] = q1[i] <= q2[i] ? -1 / Float(n) : 0
+        outputGradient2[i] = q1[i] <= q2[i] ? 0 : -1 / Float(n)
+      }
+      // Input gradients only: the critics' parameter gradients are overwritten by their next
+      // step and never applied here.
+      outputGradient1.withUnsafeBufferPointer {
+        criticWork1.backward(critic1, outputGradient: $0, inputGradient: true, accumulate: false)
+      }
+      outputGradient2.withUnsafeBufferPointer {
+        criticWork2.backward(critic2, outputGradient: $0, inputGradient: true, accumulate: false)
+      }
+      let da1 = criticWork1.delta(layer: 0)
+      let da2 = criticWork2.delta(layer: 0)
+      let out = actorWork.output
+      for i in 0..<n {
+        for j in 0..<m {
+          let k = i * m + j
+          let t = sampled[k]
+          let dQ = da1[i * w + d + j] + da2[i * w + d + j]  // dL/da through min Q
+          let rawLogStd = out[i * 2 * m + m + j]
+          let inRange = Self.logStdRange.contains(rawLogStd)
+          let std = min(max(rawLogStd, Self.logStdRange.lowerBound), Self.logStdRange.upperBound)
+            .exp()
+          let e = noise[k]
+          // log π's dependence on u = μ + σ ε through −log(1 − tanh(u)² + 1e-6).
+          let dLogPdU = 2 * t * (1 - t * t) / (1 - t * t + 1e-6)
+          let dU = alpha * dLogPdU / Float(n) + dQ * (1 - t * t)
+          actorGradient[i * 2 * m + j] = dU
+          actorGradient[i * 2 * m + m + j] = inRange ? dU * std * e - alpha / Float(n) : 0
+        }
+      }
+    }
+    actorGradient.withUnsafeBufferPointer {
+      actorWork.backward(actor, outputGradient: $0, accumulate: false)
+    }
+    guard apply else { return (loss, qSum / Float(n)) }
+    if config.maxGradNorm > 0 { actor.clipGradients(maxNorm: Float(config.maxGradNorm)) }
+    actorOptimizer.update(&actor.parameters, gradients: actor.gradients)
+    return (loss, qSum / Float(n))
+  }
+
+  // MARK: Diagnostics and records
+
+  var measuredNetwork: MLP { sac.rankNetwork == .actor ? actor : critic1 }
+
+  public var featureCount: Int { measuredNetwork.featureCount }
+
+  public func features(
+    of observations: UnsafeBufferPointer<Float>, count: Int,
+    into features: UnsafeMutableBufferPointer<Float>
+  ) {
+    let network = measuredNetwork
+    if probeWork?.capacity != count || probeWork?.sizes != network.sizes {
+      probeWork = MLPWorkspace(for: network, capacity: count)
+    }
+    guard let work = probeWork else { return }
+    if network === actor || discrete {
+      work.forward(network, input: observations, rows: count)
+    } else {
+      // The critic's features at the greedy action of the current actor.
+      let d = observationCount
+      let m = actionWidth
+      let w = d + m
+      if probeInput.count != count * w { probeInput = [Float](repeating: 0, count: count * w) }
+      for i in 0..<count {
+        singleOutput.withUnsafeMutableBufferPointer {
+          singleActor.forwardSingle(
+            actor, input: UnsafeBufferPointer(rebasing: observations[i * d..<(i + 1) * d]),
+            output: $0)
+        }
+        for k in 0..<d { probeInput[i * w + k] = observations[i * d + k] }
+        for j in 0..<m { probeInput[i * w + d + j] = Float.hyperbolicTangent(singleOutput[j]) }
+      }
+      probeInput.withUnsafeBufferPointer { work.forward(network, input: $0, rows: count) }
+    }
+    _ = features.update(fromContentsOf: work.features)
+  }
+
+  public var recordedFields: [EpisodeHeader.ExtraField] {
+    discrete
+      ? [
+        .init(name: "action_probs", width: actionWidth),
+        .init(name: "q_values", width: actionWidth),
+      ]
+      : [
+        .init(name: "policy_mean", width: actionWidth),
+        .init(name: "policy_log_std", width: actionWidth), .init(name: "q_value", width: 1),
+      ]
+  }
+
+  public func recordedValues(_ observation: UnsafeBufferPointer<Float>, action: Action)
+    -> [[Float]]
+  {
+    let m = actionWidth
+    singleOutput.withUnsafeMutableBufferPointer {
+      singleActor.forwardSingle(actor, input: observation, output: $0)
+    }
+    if discrete {
+      var logits = Array(singleOutput.prefix(m))
+      let maximum = logits.max() ?? 0
+      let total = logits.reduce(0) { $0 + ($1 - maximum).exp() }
+      logits = logits.map { ($0 - maximum).exp() / total }
+      var q = [Float](repeating: 0, count: m)
+      q.withUnsafeMutableBufferPointer {
+        singleCritic.forwardSingle(critic1, input: observation, output: $0)
+      }
+      return [logits, q]
+    }
+    let mean = (0..<m).map { scale(Float.hyperbolicTangent(singleOutput[$0]), $0) }
+    let logStd = (0..<m).map {
+      min(max(singleOutput[m + $0], Self.logStdRange.lowerBound), Self.logStdRange.upperBound)
+    }
+    for k in 0..<observationCount { singleInput[k] = observation[k] }
+    if case .continuous(let values) = action {
+      for j in 0..<m { singleInput[observationCount + j] = unscale(values[j], j) }
+    }
+    var q: [Float] = [0]
+    singleInput.withUnsafeBufferPointer { input in
+      q.withUnsafeMutableBufferPointer {
+        singleCritic.forwardSingle(critic1, input: input, output: $0)
+      }
+    }
+    return [mean, logStd, q]
+  }
+
+  public func statusMetrics(step: Int) -> [(key: String, value: Double)] {
+    [
+      ("train/learning_rate", learningRate.value(at: step)),
+      ("train/gradient_steps", Double(gradientStepsTaken)),
+    ]
+  }
+}
