@@ -71,7 +71,24 @@ struct BenchLearnerCommand: ParsableCommand {
   @Option(help: "Gradient steps to time.")
   var steps = 2_000
 
+  @Flag(help: "Time SAC's gradient step instead (Pendulum shapes, SB3's batch 256, [256, 256]).")
+  var sac = false
+
   func run() throws {
+    if sac {
+      let result = try LearnerBenchmark.runSAC(
+        config: AgentConfig.defaults(for: .sac), steps: max(1, steps / 10))
+      print(String(format: "SAC gradient step  %8.1f us", result.gradientStepMicroseconds))
+      print(
+        String(
+          format: "GEMM floor         %8.1f us  (18 GEMMs of 256x256x256 class)",
+          result.gemmFloorMicroseconds))
+      print(
+        String(
+          format: "ratio to floor     %8.2f",
+          result.gradientStepMicroseconds / result.gemmFloorMicroseconds))
+      return
+    }
     var config = AgentConfig()
     config.network.hidden = [256, 256]
     config.batchSize = 64

@@ -184,15 +184,7 @@ import Yams
 
 @Suite struct AgentSectionTests {
   func issues(_ text: String, overrides: [String] = []) -> [String] {
-    do {
-      _ = try ConfigLoader.load(
-        ExperimentConfig.self, text: text, file: "c.yaml", overrides: overrides)
-      return []
-    } catch let error as ConfigError {
-      return error.issues.map(\.description)
-    } catch {
-      return ["unexpected \(error)"]
-    }
+    ConfigTests().issues(text, overrides: overrides)
   }
 
   @Test func aSectionOfAnotherAlgorithmNamesItsAlgorithm() {
@@ -208,6 +200,11 @@ import Yams
         "c.yaml:3:9: unknown key 'taux' under 'agent.sac'; did you mean 'tau'?"
       ])
     #expect(issues("agent: {algorithm: fqi, dqn: {target_update: {every: 4}}}").count == 1)
+    // Offline fqi and mc need no target_update.unit (fqi counts K, mc has no target network).
+    #expect(issues("offline: {enabled: true, dataset_steps: 100}\nagent: {algorithm: mc}").isEmpty)
+    #expect(issues("offline: {enabled: true, dataset_steps: 100}\nagent: {algorithm: fqi}").isEmpty)
+    #expect(
+      issues("offline: {enabled: true, dataset_steps: 100}\nagent: {algorithm: dqn}").count == 1)
   }
 
   @Test func sharedKeysTakeTheAlgorithmsDefaults() throws {

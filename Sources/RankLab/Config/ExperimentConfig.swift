@@ -136,7 +136,9 @@ public struct ExperimentConfig: ConfigSchema {
         q.advantageLearning == 0 || agent.algorithm != .mc, "agent.dqn.advantage_learning",
         "needs bootstrapped targets; the Monte-Carlo control (algorithm: mc) has none")
       require(
-        !offline.enabled || agent.algorithm == .fqi || q.targetUpdate.unit == .gradientSteps,
+        // fqi refreshes by agent.fqi.k and mc has no target network.
+        !offline.enabled || [.fqi, .mc].contains(agent.algorithm)
+          || q.targetUpdate.unit == .gradientSteps,
         "agent.dqn.target_update.unit",
         "must be gradient_steps for offline training (there are no environment steps)")
     }
