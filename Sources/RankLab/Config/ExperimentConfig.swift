@@ -155,6 +155,9 @@ public struct ExperimentConfig: ConfigSchema {
       require(
         !offline.enabled, "offline.enabled",
         "is for the value-based agents; SAC learns from its own interaction")
+      require(
+        !replay.prioritized.enabled, "replay.prioritized.enabled",
+        "is not implemented for SAC (its update samples uniformly); turn it off")
     }
     require(replay.capacity >= 1, "replay.capacity", "must be at least 1")
     require(
