@@ -154,6 +154,29 @@ import Testing
     }
   }
 
+  @Test func uniformEntropyReferenceShiftsEveryBootstrappedTargetByAlphaHMax() throws {
+    // The same agent and minibatch with the bonus measured from zero and from the uniform
+    // policy: targets differ by exactly γ^k (1 − terminal) α H_max, H_max = log |A| (discrete)
+    // or |A| log 2 (the tanh box).
+    for (env, hMax) in [("CartPole-v1", log(2.0)), ("Pendulum-v1", log(2.0))] {
+      var targets: [[Float]] = []
+      var agents: [SACAgent] = []
+      for reference in SACConfig.EntropyReference.allCases {
+        let (agent, replay, _) = try Self.agent(env: env) {
+          $0.agent.sac?.entropyReference = reference
+        }
+        Self.prepare(agent, replay)
+        targets.append(agent.targets)
+        agents.append(agent)
+      }
+      let batch = agents[1].batch
+      for i in 0..<agents[1].config.batchSize {
+        let expected = Double(batch.discounts[i] * (1 - batch.terminals[i])) * 0.7 * hMax
+        #expect(abs(Double(targets[0][i] - targets[1][i]) - expected) < 1e-5, "\(env) row \(i)")
+      }
+    }
+  }
+
   @Test func boxesWithoutBoundsAreRefused() throws {
     var config = ExperimentConfig()
     config.agent = AgentConfig.defaults(for: .sac)

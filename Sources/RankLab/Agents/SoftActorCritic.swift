@@ -8,7 +8,8 @@ import Foundation
 /// 1. the actor samples a ~ π(·|s) by reparameterisation (continuous: a = tanh(μ + σ ε));
 /// 2. the temperature: log α moves along −mean(log π + H̄) (the α of this step is the one before);
 /// 3. the critics regress onto y = r + γ^k (1 − terminal) (min Q̄(s′, a′) − α log π(a′|s′)), a′ ~ π
-///    (discrete: the expectation over a′), loss ½ (MSE₁ + MSE₂);
+///    (discrete: the expectation over a′), loss ½ (MSE₁ + MSE₂); with
+///    `entropy_reference: uniform` the bracket also subtracts α H_max, so the bonus is −α KL(π ‖ U);
 /// 4. the actor minimises mean(α log π(a|s) − min Q(s, a)) through the updated critics to the
 ///    action (discrete: Σ_a π (α log π − min Q));
 /// 5. the target critics follow by Polyak averaging every `target_update_interval` steps.
@@ -35,6 +36,10 @@ public final class SACAgent: Agent {
   var logTemperature: [Float]
   var temperatureGradientBuffer: [Float] = [0]
   let targetEntropy: Float
+  /// The entropy the soft value's bonus is measured from (`agent.sac.entropy_reference`): 0,
+  /// or the uniform policy's, log |A| (discrete) or |A| · log 2 (the tanh box [−1, 1]^|A|, the
+  /// space the log-probabilities are densities on).
+  let entropyOffset: Float
   var rng: PCG64
   let learningRate: LinearSchedule
   var currentStep = 0
@@ -120,6 +125,11 @@ public final class SACAgent: Agent {
       parameterCount: critic2.parameters.count, learningRate: lr, epsilon: eps)
     temperatureOptimizer = Adam(parameterCount: 1, learningRate: lr, epsilon: eps)
     logTemperature = [Float(Foundation.log(sac.initialTemperature))]
+    switch sac.entropyReference {
+    case .zero: entropyOffset = 0
+    case .uniform:
+      entropyOffset = Float(discrete ? Foundation.log(Double(m)) : Double(m) * Foundation.log(2))
+    }
     targetEntropy = Float(
       sac.targetEntropy
         ?? (discrete ? sac.discreteTargetEntropyScale * Foundation.log(Double(m)) : -Double(m)))
@@ -372,6 +382,7 @@ public final class SACAgent: Agent {
       } else {
         value = min(q1[i], q2[i]) - alpha * nextLogProbabilities[i]
       }
+      value -= alpha * entropyOffset
       targets[i] = batch.rewards[i] + batch.discounts[i] * (1 - batch.terminals[i]) * value
     }
   }

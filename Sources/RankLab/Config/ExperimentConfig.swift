@@ -78,6 +78,7 @@ public struct ExperimentConfig: ConfigSchema {
     "agent.dqn.target_update.unit": TargetUpdateConfig.Unit.allCases.map(\.rawValue),
     "agent.dqn.regularizer.kind": RegularizerConfig.Kind.allCases.map(\.rawValue),
     "agent.sac.rank_network": SACConfig.MeasuredNetwork.allCases.map(\.rawValue),
+    "agent.sac.entropy_reference": SACConfig.EntropyReference.allCases.map(\.rawValue),
     "env.observation": GridObservation.allCases.map(\.rawValue),
     "eval.env.observation": GridObservation.allCases.map(\.rawValue),
     "offline.behaviour": OfflineConfig.Behaviour.allCases.map(\.rawValue),
@@ -393,6 +394,17 @@ public struct SACConfig: Codable, Equatable, Sendable {
   public init() {}
 
   public enum MeasuredNetwork: String, Codable, CaseIterable, Sendable { case critic, actor }
+  /// What the entropy bonus is measured from.
+  public enum EntropyReference: String, Codable, CaseIterable, Sendable {
+    /// SAC as published: the soft value pays α · H(π(·|s′)), positive for discrete actions, so
+    /// every step alive is worth a bonus and ending an episode (reaching a goal) costs the
+    /// bonuses it forgoes.
+    case zero
+    /// α · (H − H_max) = −α · KL(π ‖ uniform), never positive (H_max: log |A|, or |A| · log 2
+    /// for the tanh-squashed box): a constant shift per step, which leaves the actor and
+    /// temperature updates unchanged and only stops the bonus from rewarding long episodes.
+    case uniform
+  }
 
   /// Polyak rate of the target critics.
   public var tau = 0.005
@@ -409,6 +421,8 @@ public struct SACConfig: Codable, Equatable, Sendable {
   public var discreteTargetEntropyScale = 0.98
   /// Whose penultimate features `rank/*` measures: the first critic or the actor.
   public var rankNetwork = MeasuredNetwork.critic
+  /// The soft value's entropy bonus: from zero (SAC) or from the uniform policy's entropy.
+  public var entropyReference = EntropyReference.zero
 
   enum CodingKeys: String, CodingKey {
     case tau
@@ -418,6 +432,7 @@ public struct SACConfig: Codable, Equatable, Sendable {
     case targetEntropy = "target_entropy"
     case discreteTargetEntropyScale = "discrete_target_entropy_scale"
     case rankNetwork = "rank_network"
+    case entropyReference = "entropy_reference"
   }
 }
 
