@@ -10,6 +10,10 @@ extension EnvironmentCatalog {
       ("lava", "lava", false, "lava field with a safe detour; lava costs 1 and ends the episode"),
       ("two-routes", "two-routes", false, "two routes to the goal (SMERL training environment)"),
       ("two-routes-blocked", "two-routes", true, "two routes, the short one blocked (SMERL test)"),
+      (
+        "two-routes-upper-blocked", "two-routes-upper", true,
+        "two routes, the long one blocked (SMERL's second test)"
+      ),
     ].map { id, mapName, blocked, summary in
       EnvironmentEntry(id: "gridworld/\(id)", summary: summary) { options in
         let map = try GridMap.parse(BuiltinMaps.text(named: mapName), file: "Maps/\(mapName).txt")

@@ -68,7 +68,7 @@ struct EvalCommand: ParsableCommand {
     }
     if json {
       let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys]
+      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
       print(String(decoding: try encoder.encode(result), as: UTF8.self))
     } else {
       print(

@@ -17,6 +17,7 @@ struct RankLabCommand: ParsableCommand {
       CheckReferenceCommand.self,
       RunCommand.self,
       EvalCommand.self,
+      AdaptCommand.self,
       ReplayCommand.self,
       DatasetCommand.self,
       BenchCommand.self,

@@ -6,7 +6,8 @@ import Testing
 @Suite struct GridworldTests {
   static let mapIDs = [
     "gridworld/open-room", "gridworld/four-rooms", "gridworld/cliff-walking", "gridworld/lava",
-    "gridworld/two-routes", "gridworld/two-routes-blocked", "gridworld/fu",
+    "gridworld/two-routes", "gridworld/two-routes-blocked", "gridworld/two-routes-upper-blocked",
+    "gridworld/fu",
   ]
 
   @Test(arguments: mapIDs)
@@ -15,6 +16,29 @@ import Testing
     let goals = env.map.cells.indices.filter { env.map.cells[$0] == .goal }
     #expect(!goals.isEmpty)
     #expect(goals.contains { env.map.reachable(blocked: env.blocked).contains($0) })
+  }
+
+  @Test func twoRouteTestMapsWallOffDifferentRoutesOfOneTrainingMap() throws {
+    let short = try #require(
+      try EnvironmentCatalog.make(id: "gridworld/two-routes-blocked") as? Gridworld)
+    let long = try #require(
+      try EnvironmentCatalog.make(id: "gridworld/two-routes-upper-blocked") as? Gridworld)
+    let open = try #require(try EnvironmentCatalog.make(id: "gridworld/two-routes") as? Gridworld)
+    // Unblocked, the three are one environment: same cells open, same observation space.
+    #expect(short.map.reachable(blocked: false) == long.map.reachable(blocked: false))
+    #expect(short.observationSpace == open.observationSpace)
+    #expect(long.observationSpace == open.observationSpace)
+    // Blocked, each keeps the goal reachable, by a route the other walls off.
+    let goal = try #require(open.map.cells.indices.first { open.map.cells[$0] == .goal })
+    let viaShort = short.map.reachable(blocked: true)
+    let viaLong = long.map.reachable(blocked: true)
+    #expect(viaShort.contains(goal) && viaLong.contains(goal))
+    let barrierOfShort = try #require(
+      short.map.cells.indices.first { short.map.cells[$0] == .barrier })
+    let barrierOfLong = try #require(
+      long.map.cells.indices.first { long.map.cells[$0] == .barrier })
+    #expect(viaShort.contains(barrierOfLong) && !viaShort.contains(barrierOfShort))
+    #expect(viaLong.contains(barrierOfShort) && !viaLong.contains(barrierOfLong))
   }
 
   @Test func malformedMapsAreReportedWithLineAndColumn() {

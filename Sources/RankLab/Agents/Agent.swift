@@ -53,6 +53,14 @@ public protocol Agent: AnyObject {
   /// Scalars to log with every metrics row, e.g. the exploration rate.
   func statusMetrics(step: Int) -> [(key: String, value: Double)]
 
+  /// How many distinct policies the agent holds, one per latent (SMERL's skills); 1 for most.
+  /// Evaluation and `ranklab adapt` play each in turn.
+  var latentCount: Int { get }
+
+  /// Fixes the latent of the evaluation episodes that start from now on (nil: the agent's own
+  /// choice). Training episodes keep drawing their own.
+  func selectLatent(_ latent: Int?)
+
   /// Wall-clock seconds spent sampling minibatches (for the run's time breakdown).
   var samplingSeconds: Double { get }
 
@@ -71,6 +79,8 @@ extension Agent {
   public func episodeStarted(training: Bool) {}
   public func episodeEnded(return: Double, cost: Double, length: Int) {}
   public func statusMetrics(step: Int) -> [(key: String, value: Double)] { [] }
+  public var latentCount: Int { 1 }
+  public func selectLatent(_ latent: Int?) {}
   public func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]? {
     nil
   }

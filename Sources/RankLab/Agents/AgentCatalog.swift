@@ -20,6 +20,11 @@ public struct AgentContext {
   public var initializationRNG: PCG64 { PCG64(seed: UInt64(seed), stream: [2]) }
   /// Exploration and minibatch sampling (stream 3).
   public var agentRNG: PCG64 { PCG64(seed: UInt64(seed), stream: [3]) }
+  /// A second network's initialisation (SMERL's discriminator; stream [2, 1]), so adding it
+  /// leaves the first networks' draws alone.
+  public var discriminatorInitializationRNG: PCG64 { PCG64(seed: UInt64(seed), stream: [2, 1]) }
+  /// The latent of each training episode (SMERL; stream 9).
+  public var latentRNG: PCG64 { PCG64(seed: UInt64(seed), stream: [9]) }
 }
 
 /// One registered agent family: the `agent.algorithm` values it serves and how to build it.
@@ -49,8 +54,12 @@ public enum AgentCatalog {
     ) { try QLearningAgent(context: $0) },
     AgentEntry(
       algorithms: [.sac],
-      summary: "soft actor-critic: continuous (tanh Gaussian) or discrete (categorical)"
-    ) { try SACAgent(context: $0) },
+      summary:
+        "soft actor-critic: continuous (tanh Gaussian) or discrete (categorical); with smerl.mode, SMERL or DIAYN + reward on top"
+    ) { context -> any Agent in
+      if context.config.smerl.mode == .none { return try SACAgent(context: context) }
+      return try SMERLAgent(context: context)
+    },
   ]
 
   /// Builds the agent the config's `agent.algorithm` names.

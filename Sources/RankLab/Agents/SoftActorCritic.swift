@@ -14,6 +14,17 @@ import Foundation
 ///    action (discrete: Σ_a π (α log π − min Q));
 /// 5. the target critics follow by Polyak averaging every `target_update_interval` steps.
 /// Continuous actions are learnt in [−1, 1] and scaled to the Box for the environment.
+/// Rewrites each minibatch SAC samples before it learns from it: SMERL appends the episode's
+/// latent to both observations and adds its diversity bonus to the rewards. Without one, SAC
+/// learns from the transitions as the replay stores them.
+public protocol MinibatchRelabeler: AnyObject {
+  /// Floats appended to every observation the networks see (the latent's one-hot).
+  var appendedWidth: Int { get }
+  /// Reads `stored` (rows as the replay holds them) and writes `batch`: observations widened by
+  /// `appendedWidth`, rewards relabelled, every other column SAC reads copied.
+  func relabel(_ stored: TransitionBatch, into batch: inout TransitionBatch)
+}
+
 public final class SACAgent: Agent {
   public let config: AgentConfig
   let sac: SACConfig
@@ -48,6 +59,9 @@ public final class SACAgent: Agent {
 
   // Preallocated: a gradient step allocates nothing.
   var batch: TransitionBatch
+  /// What the relabeler reads: the rows as sampled (empty without a relabeler).
+  var storedBatch: TransitionBatch
+  let relabeler: MinibatchRelabeler?
   let actorWork: MLPWorkspace
   let actorNextWork: MLPWorkspace
   let criticWork1: MLPWorkspace
@@ -78,11 +92,15 @@ public final class SACAgent: Agent {
 
   static let logStdRange: ClosedRange<Float> = -20...2
 
-  public init(context: AgentContext) throws {
+  /// `relabeler`: rewrites sampled minibatches (SMERL); the networks then see observations
+  /// `relabeler.appendedWidth` wider than the environment's.
+  public init(context: AgentContext, relabeler: MinibatchRelabeler? = nil) throws {
     let config = context.config.agent
     self.config = config
     sac = config.sac ?? SACConfig()
-    observationCount = context.observationSpace.flatCount
+    self.relabeler = relabeler
+    let storedWidth = context.observationSpace.flatCount
+    observationCount = storedWidth + (relabeler?.appendedWidth ?? 0)
     switch context.actionSpace {
     case .discrete(let n):
       discrete = true
@@ -142,6 +160,9 @@ public final class SACAgent: Agent {
     batch = TransitionBatch(
       capacity: b, observationCount: d, actionWidth: discrete ? 1 : m, continuous: !discrete,
       extras: [])
+    storedBatch = TransitionBatch(
+      capacity: relabeler == nil ? 0 : b, observationCount: storedWidth,
+      actionWidth: discrete ? 1 : m, continuous: !discrete, extras: [])
     actorWork = MLPWorkspace(for: actor, capacity: b)
     actorNextWork = MLPWorkspace(for: actor, capacity: b)
     criticWork1 = MLPWorkspace(for: critic1, capacity: b)
@@ -254,8 +275,14 @@ public final class SACAgent: Agent {
   /// One gradient step; returns the figures named by `metricKeys`.
   func trainStep(replay: ReplayBuffer) -> (Float, Float, Float, Float, Float, Float) {
     let start = TimeBreakdown.now
-    replay.sample(into: &batch, rng: &rng)
-    samplingSeconds += TimeBreakdown.since(start)
+    if let relabeler {
+      replay.sample(into: &storedBatch, rng: &rng)
+      samplingSeconds += TimeBreakdown.since(start)
+      relabeler.relabel(storedBatch, into: &batch)
+    } else {
+      replay.sample(into: &batch, rng: &rng)
+      samplingSeconds += TimeBreakdown.since(start)
+    }
     let n = config.batchSize
     let alpha = temperature
 

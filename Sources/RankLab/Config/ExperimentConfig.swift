@@ -19,6 +19,7 @@ public struct ExperimentConfig: ConfigSchema {
   public var rank = RankConfig()
   public var checkpoint = CheckpointConfig()
   public var log = LogConfig()
+  public var smerl = SMERLConfig()
 
   public init() {}
 
@@ -79,6 +80,8 @@ public struct ExperimentConfig: ConfigSchema {
     "agent.dqn.regularizer.kind": RegularizerConfig.Kind.allCases.map(\.rawValue),
     "agent.sac.rank_network": SACConfig.MeasuredNetwork.allCases.map(\.rawValue),
     "agent.sac.entropy_reference": SACConfig.EntropyReference.allCases.map(\.rawValue),
+    "smerl.mode": SMERLConfig.Mode.allCases.map(\.rawValue),
+    "smerl.discriminator.activation": Activation.allCases.map(\.rawValue),
     "env.observation": GridObservation.allCases.map(\.rawValue),
     "eval.env.observation": GridObservation.allCases.map(\.rawValue),
     "offline.behaviour": OfflineConfig.Behaviour.allCases.map(\.rawValue),
@@ -159,6 +162,28 @@ public struct ExperimentConfig: ConfigSchema {
       require(
         !replay.prioritized.enabled, "replay.prioritized.enabled",
         "is not implemented for SAC (its update samples uniformly); turn it off")
+    }
+    if smerl.mode != .none {
+      require(
+        agent.algorithm == .sac, "smerl.mode",
+        "'\(smerl.mode.rawValue)' stands on SAC; set agent.algorithm: sac (or smerl.mode: none)")
+      require(smerl.latents >= 2, "smerl.latents", "must be at least 2 (one latent is plain SAC)")
+      require(smerl.alpha >= 0, "smerl.alpha", "must be non-negative")
+      if case .value(let epsilon) = smerl.epsilon {
+        require(epsilon >= 0, "smerl.epsilon", "must be non-negative (or auto)")
+      }
+      require(
+        smerl.discriminator.hidden.allSatisfy { $0 > 0 }, "smerl.discriminator.hidden",
+        "must list positive layer widths")
+      require(
+        smerl.discriminator.learningRate > 0, "smerl.discriminator.learning_rate",
+        "must be positive")
+      require(
+        smerl.discriminator.inputs.allSatisfy { $0 >= 0 }, "smerl.discriminator.inputs",
+        "must list observation indices (0-based), or be empty for the whole observation")
+      require(
+        replay.nStep == 1, "replay.n_step",
+        "must be 1 with SMERL: the diversity bonus is paid for one next state, not summed over n")
     }
     require(replay.capacity >= 1, "replay.capacity", "must be at least 1")
     require(
@@ -671,6 +696,81 @@ public struct CheckpointConfig: Codable, Equatable, Sendable {
   public var every = 10_000
   /// Checkpoints kept on disk.
   public var keep = 2
+}
+
+/// `smerl:` structured max-ent RL on top of SAC (Kumar, Kumar, Levine, Finn 2020): a latent z
+/// per episode appended to what the actor and critics see, and a diversity bonus
+/// α · 1[R(τ) ≥ R* − ε] · (log q(z|s′) − log p(z)) from a discriminator q(z|s′).
+public struct SMERLConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  public enum Mode: String, Codable, CaseIterable, Sendable {
+    /// Plain SAC: no latents, no bonus.
+    case none
+    /// The bonus only on transitions of finished episodes whose return is within ε of R*.
+    case smerl
+    /// DIAYN plus task reward: the bonus on every transition (the indicator always 1).
+    case diayn
+  }
+
+  /// A return threshold: `auto` (chosen from the training episodes) or a number.
+  public enum Threshold: Codable, Equatable, Sendable {
+    case auto
+    case value(Double)
+
+    public init(from decoder: any Decoder) throws {
+      let container = try decoder.singleValueContainer()
+      if let number = try? container.decode(Double.self) {
+        self = .value(number)
+      } else if let text = try? container.decode(String.self), text == "auto" {
+        self = .auto
+      } else {
+        throw DecodingError.dataCorruptedError(
+          in: container, debugDescription: "must be auto or a number")
+      }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.singleValueContainer()
+      switch self {
+      case .auto: try container.encode("auto")
+      case .value(let number): try container.encode(number)
+      }
+    }
+  }
+
+  /// `smerl.discriminator:` the classifier q(z | s′).
+  public struct Discriminator: Codable, Equatable, Sendable {
+    public init() {}
+    /// The paper's [300, 300].
+    public var hidden = [300, 300]
+    public var activation = Activation.relu
+    public var learningRate = 3e-4
+    /// Which observation floats it sees (0-based); empty: the whole observation.
+    public var inputs: [Int] = []
+
+    enum CodingKeys: String, CodingKey {
+      case hidden, activation, inputs
+      case learningRate = "learning_rate"
+    }
+  }
+
+  public var mode = Mode.none
+  /// Number of latents N (p(z) uniform over them).
+  public var latents = 5
+  /// Weight α of the diversity bonus (the paper's 10).
+  public var alpha = 10.0
+  /// How far below R* an episode's return may be and still earn the bonus: a number, or `auto`
+  /// for 0.1 · |R*|.
+  public var epsilon = Threshold.auto
+  /// R*: `auto` for the best training-episode return so far, or a number (a known optimum).
+  public var targetReturn = Threshold.auto
+  public var discriminator = Discriminator()
+
+  enum CodingKeys: String, CodingKey {
+    case mode, latents, alpha, epsilon, discriminator
+    case targetReturn = "target_return"
+  }
 }
 
 /// `log:` metrics output.

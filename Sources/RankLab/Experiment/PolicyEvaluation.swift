@@ -28,6 +28,14 @@ public enum PolicyEvaluation {
     _ policy: PolicyFile.Loaded, env: EnvConfig, episodes: Int, seed: UInt64 = 0,
     recordDirectory: URL? = nil
   ) throws -> Result {
+    let environment = try environment(for: policy, env: env)
+    return try run(
+      policy, environment: environment, env: env, episodes: episodes, seed: seed,
+      recordDirectory: recordDirectory)
+  }
+
+  /// The environment `env` describes, refused unless the policy can act in it (same spaces).
+  static func environment(for policy: PolicyFile.Loaded, env: EnvConfig) throws -> any Environment {
     let environment = try EnvironmentCatalog.make(id: env.id, options: env.options)
     guard environment.observationSpace == policy.meta.observationSpace,
       environment.actionSpace == policy.meta.actionSpace
@@ -36,9 +44,7 @@ public enum PolicyEvaluation {
         "\(policy.url.path): the policy acts on \(policy.meta.observationSpace.flatCount) observation floats and \(policy.meta.actionSpace.summary) actions; \(env.id) with these options has \(environment.observationSpace.flatCount) and \(environment.actionSpace.summary)"
       )
     }
-    return try run(
-      policy, environment: environment, env: env, episodes: episodes, seed: seed,
-      recordDirectory: recordDirectory)
+    return environment
   }
 
   private static func run<E: Environment>(

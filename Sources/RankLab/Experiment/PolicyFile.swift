@@ -20,9 +20,11 @@ public enum PolicyFile {
     public var env: EnvConfig
     /// Training steps of the run (schedules are built from it; acting never reads them).
     public var steps: Int
+    /// SMERL's latents (absent for other agents): the actor's input includes them.
+    public var smerl: SMERLConfig?
 
     enum CodingKeys: String, CodingKey {
-      case format, algorithm, agent, env, steps
+      case format, algorithm, agent, env, steps, smerl
       case observationSpace = "observation_space"
       case actionSpace = "action_space"
     }
@@ -45,7 +47,8 @@ public enum PolicyFile {
       json: Meta(
         format: formatVersion, algorithm: config.agent.algorithm.rawValue,
         observationSpace: observationSpace, actionSpace: actionSpace, agent: config.agent,
-        env: config.env, steps: config.steps))
+        env: config.env, steps: config.steps,
+        smerl: config.smerl.mode == .none ? nil : config.smerl))
     try agent.savePolicy(into: &archive)
     try archive.write(to: url)
   }
@@ -83,6 +86,7 @@ public enum PolicyFile {
     config.agent = meta.agent
     config.env = meta.env
     config.steps = meta.steps
+    config.smerl = meta.smerl ?? SMERLConfig()
     let agent: any Agent
     do {
       agent = try AgentCatalog.make(

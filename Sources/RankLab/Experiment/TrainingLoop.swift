@@ -243,20 +243,42 @@ struct TrainingLoop<E: Environment> {
     state.finishedReturns = []
   }
 
+  /// Evaluates each of the agent's latents in turn (one policy for most agents), each on the
+  /// same episode seeds when `seeds` is given: `\(prefix)_mean` / `_std` pool every episode,
+  /// `eval/latent_K/...` is latent K's mean. Returns the latents' means (empty with one).
+  @discardableResult
   private mutating func evaluate(
     into row: inout MetricsRecord, episodes: Int, prefix: String, seeds: [UInt64]? = nil,
-    recorder: ((Int, [Float]) throws -> EpisodeWriter?)? = nil
-  ) throws {
-    let result = try Evaluation.run(
-      &state.evalEnv, agent: agent, episodes: episodes, seeds: seeds, recorder: recorder)
-    row.values.append(("\(prefix)_mean", result.mean))
-    row.values.append(("\(prefix)_std", result.standardDeviation))
-    // Mean safety cost per episode, under the name of the evaluation it belongs to.
-    if result.cost > 0 {
-      let name = prefix.replacingOccurrences(of: "return", with: "cost")
-      row.values.append(("\(name)_mean", result.cost / Double(episodes)))
+    recorder: ((_ latent: Int?, _ episode: Int, [Float]) throws -> EpisodeWriter?)? = nil
+  ) throws -> [Double] {
+    let latents = agent.latentCount
+    var pooled = EvaluationResult(returns: [], lengths: [], cost: 0)
+    var means: [Double] = []
+    for latent in 0..<latents {
+      let chosen: Int? = latents > 1 ? latent : nil
+      agent.selectLatent(chosen)
+      let result = try Evaluation.run(
+        &state.evalEnv, agent: agent, episodes: episodes, seeds: seeds,
+        recorder: recorder.map { record in { k, first in try record(chosen, k, first) } })
+      pooled.returns += result.returns
+      pooled.lengths += result.lengths
+      pooled.cost += result.cost
+      if chosen != nil {
+        let name = prefix.hasPrefix("eval/") ? String(prefix.dropFirst(5)) : prefix
+        row.values.append(("eval/latent_\(latent)/\(name)_mean", result.mean))
+        means.append(result.mean)
+      }
     }
-    state.lastEvalReturn = result.mean
+    agent.selectLatent(nil)
+    row.values.append(("\(prefix)_mean", pooled.mean))
+    row.values.append(("\(prefix)_std", pooled.standardDeviation))
+    // Mean safety cost per episode, under the name of the evaluation it belongs to.
+    if pooled.cost > 0 {
+      let name = prefix.replacingOccurrences(of: "return", with: "cost")
+      row.values.append(("\(name)_mean", pooled.cost / Double(pooled.returns.count)))
+    }
+    state.lastEvalReturn = pooled.mean
+    return means
   }
 
   private mutating func measureRank(into row: inout MetricsRecord, spectra: AppendOnlyFile) {
@@ -313,21 +335,26 @@ struct TrainingLoop<E: Environment> {
     let header = episodeHeader()
     let recorded = config.eval.record
     let prefix = recordings.prefix
-    try evaluate(into: &row, episodes: episodes, prefix: "eval/final_return", seeds: seeds) {
-      k, first in
+    // With latents, the first `eval.record` episodes of each (`final-latentK-NN.rlep`).
+    let latentMeans = try evaluate(
+      into: &row, episodes: episodes, prefix: "eval/final_return", seeds: seeds
+    ) { latent, k, first in
       guard k < recorded else { return nil }
       var episodeHeader = header
       episodeHeader.seed = seeds[k]
+      let name =
+        latent.map { String(format: "final-latent%d-%02d.rlep", $0, k) }
+        ?? String(format: "final-%02d.rlep", k)
       return try EpisodeWriter(
-        url: replays.appendingPathComponent(prefix + String(format: "final-%02d.rlep", k)),
-        header: episodeHeader,
+        url: replays.appendingPathComponent(prefix + name), header: episodeHeader,
         resetObservation: first)
     }
     metrics.write(row)
-    let summary = RunSummary(
+    var summary = RunSummary(
       directory: directory.url, finalReturnMean: row["eval/final_return_mean"],
       finalReturnStd: row["eval/final_return_std"], finalSrank: state.lastSrank, timeSeconds: time,
       timeFractions: time.fractions)
+    if !latentMeans.isEmpty { summary.latentReturnMeans = latentMeans }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     try AtomicFile.write(Array(try encoder.encode(summary)), to: directory.summary)

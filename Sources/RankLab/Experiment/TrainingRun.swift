@@ -178,6 +178,8 @@ public struct RunSummary: Codable, Sendable {
   /// Wall-clock seconds by part of the loop, in the process that finished the run.
   public var timeSeconds: TimeBreakdown?
   public var timeFractions: [String: Double]?
+  /// The final evaluation's mean return of each latent (SMERL), in latent order.
+  public var latentReturnMeans: [Double]?
 
   public init(
     directory: URL, finalReturnMean: Double? = nil, finalReturnStd: Double? = nil,
@@ -199,6 +201,7 @@ public struct RunSummary: Codable, Sendable {
     case finalReturnMean = "final_return_mean"
     case finalReturnStd = "final_return_std"
     case finalSrank = "final_srank"
+    case latentReturnMeans = "latent_return_means"
   }
 }
 
