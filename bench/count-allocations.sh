@@ -3,7 +3,9 @@
 # LD_PRELOAD shim) for two lengths of the same work and prints the difference per step.
 #   1. environment stepping (ranklab bench envs), per environment;
 #   2. DQN training on CartPole (env step, action selection, replay insert, sampling,
-#      forward/backward, Adam), with evaluation, rank measurement and logging switched off.
+#      forward/backward, Adam), with evaluation, rank measurement and logging switched off;
+#   3. the same for SAC on Pendulum (continuous) and on four rooms (discrete), one gradient
+#      step per environment step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s deps
@@ -26,11 +28,18 @@ done
 
 out=$(mktemp -d)
 train() {
-  count .build/release/ranklab run Configs/dqn-cartpole.yaml --out "$out" --force --quiet --set steps="$1" \
+  local config=$1 steps=$2
+  count .build/release/ranklab run "$config" --out "$out" --force --quiet --set steps="$steps" \
     --set eval.every=1000000 --set eval.final_episodes=1 --set rank.every=0 --set log.every=1000000 \
-    --set checkpoint.every=0 --set log.tensorboard=false
+    --set checkpoint.every=0 --set log.tensorboard=false --set eval.record=0
 }
-a=$(train 20000)
-b=$(train 40000)
-python3 -c "print(f'DQN CartPole training: {$a} calls for 20k steps, {$b} for 40k: {($b - $a) / 20000:.4f} per environment step')"
+per_step() {
+  local name=$1 config=$2 short=$3 long=$4
+  a=$(train "$config" "$short")
+  b=$(train "$config" "$long")
+  python3 -c "print(f'$name: {$a} calls for $short steps, {$b} for $long: {($b - $a) / ($long - $short):.4f} per environment step')"
+}
+per_step "DQN CartPole training" Configs/dqn-cartpole.yaml 20000 40000
+per_step "SAC Pendulum training" Configs/sac-pendulum.yaml 2000 4000
+per_step "discrete SAC four-rooms training" Configs/sac-discrete-gridworld.yaml 2000 4000
 rm -rf "$out"

@@ -37,9 +37,13 @@ public struct Pendulum: ClassicControlEnvironment {
 
   public var id: String { "Pendulum-v1" }
   public var timeLimit: Int? { clock.limit }
-  public var actionSpace: Space { .box(low: [-maxTorque], high: [maxTorque]) }
+  // The spaces are Gymnasium's as its __init__ builds them, from the default max_speed and
+  // max_torque: parameters changed afterwards (as `env.params` and the reference trajectories
+  // do) change the dynamics' clipping, not the spaces, so a trained policy can act in the
+  // perturbed environment.
+  public var actionSpace: Space { .box(low: [-2], high: [2]) }
   public var observationSpace: Space {
-    .box(low: [-1, -1, Float(-maxSpeed)], high: [1, 1, Float(maxSpeed)])
+    .box(low: [-1, -1, -8], high: [1, 1, 8])
   }
 
   public var physicalState: [Double] {

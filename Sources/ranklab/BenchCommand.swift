@@ -68,16 +68,20 @@ struct BenchLearnerCommand: ParsableCommand {
     commandName: "learner",
     abstract: "Time per Q-learning gradient step (dqn-cartpole's shapes) against its GEMM floor.")
 
-  @Option(help: "Gradient steps to time.")
-  var steps = 2_000
+  @Option(help: "Gradient steps to time (default: 2000 for DQN's, 200 for SAC's, 9x larger).")
+  var steps: Int?
 
   @Flag(help: "Time SAC's gradient step instead (Pendulum shapes, SB3's batch 256, [256, 256]).")
   var sac = false
 
+  func validate() throws {
+    if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+  }
+
   func run() throws {
     if sac {
       let result = try LearnerBenchmark.runSAC(
-        config: AgentConfig.defaults(for: .sac), steps: max(1, steps / 10))
+        config: AgentConfig.defaults(for: .sac), steps: steps ?? 200)
       print(String(format: "SAC gradient step  %8.1f us", result.gradientStepMicroseconds))
       print(
         String(
@@ -92,7 +96,7 @@ struct BenchLearnerCommand: ParsableCommand {
     var config = AgentConfig()
     config.network.hidden = [256, 256]
     config.batchSize = 64
-    let result = LearnerBenchmark.run(config: config, steps: steps)
+    let result = LearnerBenchmark.run(config: config, steps: steps ?? 2_000)
     print(String(format: "gradient step      %8.1f us", result.gradientStepMicroseconds))
     print(
       String(

@@ -11,7 +11,7 @@ struct PlotCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "plot",
     abstract: "Plot metrics of runs (mean over seeds with a band) as SVG, HTML or PNG.",
-    subcommands: [PlotCurvesCommand.self, PlotSpectrumCommand.self],
+    subcommands: [PlotCurvesCommand.self, PlotSpectrumCommand.self, PlotVisitationCommand.self],
     defaultSubcommand: PlotCurvesCommand.self)
 }
 
@@ -108,5 +108,51 @@ struct PlotSpectrumCommand: ParsableCommand {
       groups, style: style, title: title, path: paths.joined(separator: ", "))
     try PlotOutput.write(chart, to: out)
     print("wrote \(out): spectrum of \(chart.panels.count) group(s)")
+  }
+}
+
+/// `ranklab plot visitation runs/A/0`: which cells each latent's recorded episodes visit.
+struct PlotVisitationCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "visitation",
+    abstract:
+      "Heat maps of the gridworld cells a run's recorded episodes visit, one per latent (SMERL).",
+    discussion: """
+      Reads RUN_DIR/replays/*.rlep (or the directory given, if it holds .rlep files), \
+      re-simulates each episode from its seed and actions, and prints the mean pairwise total \
+      variation distance between the latents' visitation distributions.
+      """)
+
+  @Argument(help: "A run directory (its replays/ are read) or a directory of .rlep files.")
+  var path: String
+
+  @Option(help: "Chart title.")
+  var title: String?
+
+  @Option(help: "Output file: .svg, .html or .png (default: visitation.svg beside the episodes).")
+  var out: String?
+
+  func run() throws {
+    var directory = URL(fileURLWithPath: path)
+    let replays = directory.appendingPathComponent("replays")
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: replays.path, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    {
+      directory = replays
+    }
+    let chart: VisitationChart
+    do { chart = try VisitationChart.load(directory: directory, title: title) } catch let error
+      as PlotError
+    {
+      throw CommandFailure(error.description)
+    } catch {
+      throw CommandFailure("\(directory.path): \(error)")
+    }
+    let output = out ?? directory.appendingPathComponent("visitation.svg").path
+    try PlotOutput.write(chart, to: output)
+    print(
+      "wrote \(output): \(chart.panels.count) panel(s); mean pairwise total variation \(String(format: "%.3f", chart.meanPairwiseDistance))"
+    )
   }
 }

@@ -99,6 +99,14 @@ struct RunCommand: ParsableCommand {
             resolvedYAML: yaml))
       }
     }
+    // Every run's environments and agent are built once before any run starts: a variant that
+    // cannot run stops the sweep before the others have written anything.
+    for run in plans {
+      do { try run.preflight() } catch {
+        let label = run.variant.isEmpty ? "" : " (variant \(run.variant))"
+        throw CommandFailure("\(config)\(label): \(error)")
+      }
+    }
     var results: [(TrainingRun, RunSummary)] = []
     for run in plans {
       if force { try? FileManager.default.removeItem(at: run.directory.url) }

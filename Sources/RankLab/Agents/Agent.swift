@@ -13,6 +13,9 @@ public protocol Agent: AnyObject {
   func act(_ observation: UnsafeBufferPointer<Float>, explore: Bool) -> Action
 
   /// An episode begins (`training`: in the training environment, else an evaluation episode).
+  /// Evaluation episodes run in the middle of a training episode and no hook marks the training
+  /// episode going on: an agent with per-episode state (a latent) keeps the training episode's
+  /// apart, and tells the two apart in `act` by `explore` (training explores, evaluation not).
   func episodeStarted(training: Bool)
 
   /// A training episode ended with this environment return, summed cost and length.

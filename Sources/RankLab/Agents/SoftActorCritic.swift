@@ -86,6 +86,8 @@ public final class SACAgent: Agent {
   var outputGradient2: [Float]
   var actorGradient: [Float]
   var singleOutput: [Float]
+  /// The continuous action `act` returns.
+  var actionBuffer: [Float]
   var singleInput: [Float]
   var probeWork: MLPWorkspace?
   var probeInput: [Float] = []
@@ -186,6 +188,7 @@ public final class SACAgent: Agent {
     outputGradient2 = outputGradient1
     actorGradient = [Float](repeating: 0, count: b * actor.outputCount)
     singleOutput = [Float](repeating: 0, count: actor.outputCount)
+    actionBuffer = [Float](repeating: 0, count: discrete ? 0 : m)
     singleInput = [Float](repeating: 0, count: inputWidth)
   }
 
@@ -218,7 +221,7 @@ public final class SACAgent: Agent {
       }
       return .discrete(m - 1)
     }
-    var action = [Float](repeating: 0, count: m)
+    // Written in place: the caller lets go of the previous action before asking for the next.
     for j in 0..<m {
       var u = singleOutput[j]
       if explore {
@@ -226,9 +229,9 @@ public final class SACAgent: Agent {
           max(singleOutput[m + j], Self.logStdRange.lowerBound), Self.logStdRange.upperBound)
         u += logStd.exp() * Float(rng.nextGaussian())
       }
-      action[j] = scale(Float.hyperbolicTangent(u), j)
+      actionBuffer[j] = scale(Float.hyperbolicTangent(u), j)
     }
-    return .continuous(action)
+    return .continuous(actionBuffer)
   }
 
   /// [−1, 1] → the Box.
@@ -258,19 +261,29 @@ public final class SACAgent: Agent {
     critic1Optimizer.learningRate = lr
     critic2Optimizer.learningRate = lr
     temperatureOptimizer.learningRate = lr
-    var sums = [Double](repeating: 0, count: 6)
+    // Summed in place into the figures array it returns: the caller reads it and lets go, so
+    // the next update writes the same storage (no allocation per update).
+    for i in figures.indices { figures[i].value = 0 }
     for _ in 0..<gradientSteps {
       let f = trainStep(replay: replay)
-      for (i, value) in [f.0, f.1, f.2, f.3, f.4, f.5].enumerated() { sums[i] += Double(value) }
+      figures[0].value += Double(f.0)
+      figures[1].value += Double(f.1)
+      figures[2].value += Double(f.2)
+      figures[3].value += Double(f.3)
+      figures[4].value += Double(f.4)
+      figures[5].value += Double(f.5)
     }
     let n = Double(max(1, gradientSteps))
-    return zip(Self.metricKeys, sums).map { ($0, $1 / n) }
+    for i in figures.indices { figures[i].value /= n }
+    return figures
   }
 
   static let metricKeys = [
     "train/critic_loss", "train/actor_loss", "train/temperature", "train/temperature_loss",
     "train/entropy", "train/q_mean",
   ]
+  /// The figures of the last `train`, named by `metricKeys`.
+  var figures: [(key: String, value: Double)] = SACAgent.metricKeys.map { ($0, 0) }
 
   /// One gradient step; returns the figures named by `metricKeys`.
   func trainStep(replay: ReplayBuffer) -> (Float, Float, Float, Float, Float, Float) {
@@ -441,28 +454,23 @@ public final class SACAgent: Agent {
       criticWork2.forward(critic2, input: $0, rows: n)
     }
     var loss: Float = 0
-    for (work, network, gradient) in [
-      (criticWork1, critic1, 0), (criticWork2, critic2, 1),
-    ] {
+    // ½ · mean((q − y)²) at the taken actions; its gradient (q − y)/n into `gradient`.
+    func regress(_ work: MLPWorkspace, _ network: MLP, _ gradient: inout [Float]) {
       let q = work.output
-      for i in 0..<n * width {
-        if gradient == 0 { outputGradient1[i] = 0 } else { outputGradient2[i] = 0 }
-      }
+      for i in 0..<n * width { gradient[i] = 0 }
       for i in 0..<n {
         let k = i * width + (discrete ? Int(batch.actionIndices[i]) : 0)
         let error = q[k] - targets[i]
         loss += 0.5 * error * error / Float(n)
-        // d/dq of ½ · mean((q − y)²) = (q − y)/n.
-        if gradient == 0 {
-          outputGradient1[k] = error / Float(n)
-        } else {
-          outputGradient2[k] = error / Float(n)
-        }
+        gradient[k] = error / Float(n)
       }
-      let g = gradient == 0 ? outputGradient1 : outputGradient2
-      g.withUnsafeBufferPointer { work.backward(network, outputGradient: $0, accumulate: false) }
+      gradient.withUnsafeBufferPointer {
+        work.backward(network, outputGradient: $0, accumulate: false)
+      }
       if config.maxGradNorm > 0 { network.clipGradients(maxNorm: Float(config.maxGradNorm)) }
     }
+    regress(criticWork1, critic1, &outputGradient1)
+    regress(criticWork2, critic2, &outputGradient2)
     guard apply else { return loss }
     critic1Optimizer.update(&critic1.parameters, gradients: critic1.gradients)
     critic2Optimizer.update(&critic2.parameters, gradients: critic2.gradients)

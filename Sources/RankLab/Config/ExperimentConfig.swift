@@ -181,9 +181,6 @@ public struct ExperimentConfig: ConfigSchema {
       require(
         smerl.discriminator.inputs.allSatisfy { $0 >= 0 }, "smerl.discriminator.inputs",
         "must list observation indices (0-based), or be empty for the whole observation")
-      require(
-        replay.nStep == 1, "replay.n_step",
-        "must be 1 with SMERL: the diversity bonus is paid for one next state, not summed over n")
     }
     require(replay.capacity >= 1, "replay.capacity", "must be at least 1")
     require(
@@ -229,6 +226,33 @@ public struct ExperimentConfig: ConfigSchema {
         problems.append(
           ("\(prefix).\(problem.key)", "'\(prefix).\(problem.key)' \(problem.message)"))
       }
+      // Physical parameters are checked here, against the environment's own list, so a sweep
+      // with a bad one stops before any variant runs.
+      if let entry = EnvironmentCatalog.entry(id: section.id),
+        let params = section.options.params
+      {
+        let known = entry.parameters.map(\.name)
+        for (name, value) in params.sorted(by: { $0.key < $1.key }) {
+          let path = "\(prefix).params.\(name)"
+          if known.isEmpty {
+            require(false, path, "is not a parameter: \(section.id) takes no physical parameters")
+          } else {
+            require(
+              known.contains(name), path,
+              "is not a parameter of \(section.id); its parameters: \(known.joined(separator: ", "))")
+            require(value.isFinite && value > 0, path, "must be a positive finite number")
+          }
+        }
+      }
+    }
+    if agent.algorithm == .sac {
+      require(
+        replay.nStep == 1, "replay.n_step",
+        "must be 1 for SAC (its soft target has no n-step form here: the entropy terms of the intermediate steps would be dropped)"
+      )
+      require(
+        !rank.ntkVelocity, "rank.ntk_velocity",
+        "is measured for the value-based agents only; SAC has no tangent kernel here")
     }
     return problems
   }
@@ -318,8 +342,9 @@ public struct AgentConfig: Codable, Equatable, Sendable {
     case dqn, fqi, cql, sac
   }
 
-  // Sections the algorithm does not read are left out (not written as null), so a resolved
-  // config shows only what the run used and reads back as it was.
+  // Sections the algorithm does not read are left out of the encoding (the resolved
+  // config.yaml still lists them as null: the loader's merge keeps every schema key), so either
+  // form reads back as it was.
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encode(algorithm, forKey: .algorithm)
@@ -461,7 +486,7 @@ public struct SACConfig: Codable, Equatable, Sendable {
   }
 }
 
-/// `agent.network:` the Q-network (an MLP).
+/// `agent.network:` the agent's networks (an MLP each: the Q-network; SAC's actor and critics).
 public struct NetworkConfig: Codable, Equatable, Sendable {
   public init() {}
 
@@ -470,7 +495,7 @@ public struct NetworkConfig: Codable, Equatable, Sendable {
   public var `init` = Initialization.torch
 }
 
-/// `agent.target_update:` how the target network follows the online one.
+/// `agent.dqn.target_update:` how the target network follows the online one.
 public struct TargetUpdateConfig: Codable, Equatable, Sendable {
   public init() {}
 
@@ -489,7 +514,7 @@ public struct TargetUpdateConfig: Codable, Equatable, Sendable {
   public var tau = 1.0
 }
 
-/// `agent.exploration:` ε-greedy, linearly annealed (SB3's schedule).
+/// `agent.dqn.exploration:` ε-greedy, linearly annealed (SB3's schedule).
 public struct ExplorationConfig: Codable, Equatable, Sendable {
   public init() {}
 
@@ -505,7 +530,7 @@ public struct ExplorationConfig: Codable, Equatable, Sendable {
   }
 }
 
-/// `agent.regularizer:` a remedy for rank collapse.
+/// `agent.dqn.regularizer:` a remedy for rank collapse.
 public struct RegularizerConfig: Codable, Equatable, Sendable {
   public init() {}
 

@@ -55,8 +55,21 @@ public enum PolicyEvaluation {
     var generator = PCG64(seed: seed, stream: [8])
     let seeds = (0..<episodes).map { _ in generator.next() >> 1 }
     if let recordDirectory {
-      try FileManager.default.createDirectory(
-        at: recordDirectory, withIntermediateDirectories: true)
+      var isDirectory: ObjCBool = false
+      let exists = FileManager.default.fileExists(
+        atPath: recordDirectory.path, isDirectory: &isDirectory)
+      do {
+        guard !exists || isDirectory.boolValue else { throw CocoaError(.fileWriteFileExists) }
+        try FileManager.default.createDirectory(
+          at: recordDirectory, withIntermediateDirectories: true)
+        guard FileManager.default.isWritableFile(atPath: recordDirectory.path) else {
+          throw CocoaError(.fileWriteNoPermission)
+        }
+      } catch {
+        throw PolicyError(
+          "\(recordDirectory.path): cannot record episodes here (\(exists && !isDirectory.boolValue ? "it is a file" : "the directory cannot be created or written")); give --record a writable directory"
+        )
+      }
     }
     let header = EpisodeHeader(
       environmentID: env.id, environmentOptions: JSONValue.encoding(env.options), seed: nil,

@@ -53,7 +53,9 @@ public enum PolicyFile {
     try archive.write(to: url)
   }
 
-  /// Loads `path`: a policy file, or a run directory holding one.
+  /// Loads `path`: a policy file, or a run directory holding one. The agent acts as the run's
+  /// greedy policy (`act(_:explore: false)`); its step counter starts at 0, so exploring would
+  /// act as at the start of training (uniformly at random before `learning_starts`).
   public static func load(_ path: String) throws -> Loaded {
     var url = URL(fileURLWithPath: path)
     var isDirectory: ObjCBool = false
@@ -70,23 +72,24 @@ public enum PolicyFile {
       throw PolicyError("\(path): no such run directory or policy file")
     }
     let archive: CheckpointArchive
-    let meta: Meta
+    let stored: StoredMeta
     do {
       archive = try CheckpointArchive.read(from: url)
-      meta = try archive.json("policy/meta", as: Meta.self)
+      stored = try archive.json("policy/meta", as: StoredMeta.self)
     } catch {
       throw PolicyError("\(url.path): not a readable policy file (\(error))")
     }
-    guard meta.format == formatVersion else {
+    guard stored.format == formatVersion else {
       throw PolicyError(
-        "\(url.path): policy format \(meta.format), this ranklab reads format \(formatVersion); retrain or use the ranklab that wrote it"
+        "\(url.path): policy format \(stored.format), this ranklab reads format \(formatVersion); retrain or use the ranklab that wrote it"
       )
     }
-    var config = ExperimentConfig()
-    config.agent = meta.agent
-    config.env = meta.env
-    config.steps = meta.steps
-    config.smerl = meta.smerl ?? SMERLConfig()
+    let config = try stored.config(file: url.path)
+    let meta = Meta(
+      format: stored.format, algorithm: stored.algorithm,
+      observationSpace: stored.observationSpace, actionSpace: stored.actionSpace,
+      agent: config.agent, env: config.env, steps: config.steps,
+      smerl: config.smerl.mode == .none ? nil : config.smerl)
     let agent: any Agent
     do {
       agent = try AgentCatalog.make(
@@ -98,6 +101,41 @@ public enum PolicyFile {
       throw PolicyError("\(url.path): cannot rebuild the policy (\(error))")
     }
     return Loaded(agent: agent, meta: meta, url: url)
+  }
+}
+
+/// The meta section as stored, its configs kept as JSON: they are read through the config
+/// loader, as a config file is, so a file written before a key existed takes that key's default
+/// (a decoder of `AgentConfig` would demand every key of today's schema).
+private struct StoredMeta: Decodable {
+  var format: Int
+  var algorithm: String
+  var observationSpace: Space
+  var actionSpace: Space
+  var agent: JSONValue
+  var env: JSONValue
+  var steps: Int
+  var smerl: JSONValue?
+
+  enum CodingKeys: String, CodingKey {
+    case format, algorithm, agent, env, steps, smerl
+    case observationSpace = "observation_space"
+    case actionSpace = "action_space"
+  }
+
+  func config(file: String) throws -> ExperimentConfig {
+    var sections: [String: JSONValue] = ["agent": agent, "env": env, "steps": .integer(Int64(steps))]
+    if let smerl { sections["smerl"] = smerl }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let text = String(decoding: try encoder.encode(JSONValue.object(sections)), as: UTF8.self)
+    do {
+      return try ConfigLoader.load(ExperimentConfig.self, text: text, file: file).config
+    } catch let error as ConfigError {
+      throw PolicyError(
+        "\(file): its saved config does not load in this ranklab (\(error.description)); retrain, or use the ranklab that wrote it"
+      )
+    }
   }
 }
 

@@ -33,23 +33,43 @@ public final class TrainingRun {
     return try run(prototype: environment, resume: resume)
   }
 
-  private func run<E: Environment>(prototype: E, resume: Bool) throws -> RunSummary {
-    var evaluationPrototype = prototype
-    if let evalEnv = config.eval.env {
-      let made = try EnvironmentCatalog.make(id: evalEnv.id, options: evalEnv.options)
-      guard let same = made as? E, same.observationSpace == prototype.observationSpace,
-        same.actionSpace == prototype.actionSpace
-      else {
-        throw RunError.unsupported(
-          "eval.env: \(evalEnv.id) must be an environment of the same kind and spaces as env (\(config.env.id)) so the trained agent can act in it"
-        )
-      }
-      evaluationPrototype = same
+  /// Builds what the run needs (environments, agent) and discards it: the checks a run makes
+  /// before writing anything, so a sweep can make them for every run before starting the first.
+  public func preflight() throws {
+    let environment = try EnvironmentCatalog.make(id: config.env.id, options: config.env.options)
+    try preflight(prototype: environment)
+  }
+
+  private func preflight<E: Environment>(prototype: E) throws {
+    _ = try evaluationPrototype(for: prototype)
+    _ = try makeAgent(prototype: prototype)
+  }
+
+  /// `eval.env`, which must be the training environment's kind and spaces (or the training
+  /// environment itself when the config has none).
+  private func evaluationPrototype<E: Environment>(for prototype: E) throws -> E {
+    guard let evalEnv = config.eval.env else { return prototype }
+    let made = try EnvironmentCatalog.make(id: evalEnv.id, options: evalEnv.options)
+    guard let same = made as? E, same.observationSpace == prototype.observationSpace,
+      same.actionSpace == prototype.actionSpace
+    else {
+      throw RunError.unsupported(
+        "eval.env: \(evalEnv.id) must be an environment of the same kind and spaces as env (\(config.env.id)) so the trained agent can act in it"
+      )
     }
-    let agent = try AgentCatalog.make(
+    return same
+  }
+
+  private func makeAgent<E: Environment>(prototype: E) throws -> any Agent {
+    try AgentCatalog.make(
       AgentContext(
         config: config, observationSpace: prototype.observationSpace,
         actionSpace: prototype.actionSpace, seed: seed))
+  }
+
+  private func run<E: Environment>(prototype: E, resume: Bool) throws -> RunSummary {
+    let evaluationPrototype = try evaluationPrototype(for: prototype)
+    let agent = try makeAgent(prototype: prototype)
     let replay = try makeReplay(prototype: prototype)
     let fm = FileManager.default
     try fm.createDirectory(at: directory.checkpoints, withIntermediateDirectories: true)

@@ -9,6 +9,8 @@ public enum PlotError: Error, CustomStringConvertible, Equatable {
   case noSpectra(path: String)
   case noConverter(tried: [String])
   case converterFailed(String)
+  /// Input that holds nothing this plot can draw; the message names the file and why.
+  case unusable(String)
 
   public var description: String {
     switch self {
@@ -29,6 +31,8 @@ public enum PlotError: Error, CustomStringConvertible, Equatable {
         + "Install one (apt-get install librsvg2-bin), or write .svg or .html instead"
     case .converterFailed(let message):
       return "PNG conversion failed: \(message)"
+    case .unusable(let message):
+      return message
     }
   }
 }
