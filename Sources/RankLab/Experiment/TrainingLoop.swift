@@ -72,6 +72,7 @@ struct TrainingLoop<E: Environment> {
       env: env, evalEnv: evalEnv, observation: observation, probeRNG: PCG64(seed: s, stream: [4]),
       behaviourRNG: PCG64(seed: s, stream: [5]))
     probe = RankProbe(config: config.rank)
+    if let tabular = prototype as? any TabularEnvironment { probe.useStates(of: tabular) }
     nextObservation = observation
     if !config.offline.enabled { agent.episodeStarted(training: true) }
   }
@@ -262,11 +263,7 @@ struct TrainingLoop<E: Environment> {
   private mutating func measureRank(into row: inout MetricsRecord, spectra: AppendOnlyFile) {
     probe.drawIfNeeded(from: replay, rng: &state.probeRNG)
     guard let (rank, values) = probe.measure(agent) else { return }
-    row.values += [
-      ("rank/srank", Double(rank.srank)), ("rank/effective_rank", rank.effectiveRank),
-      ("rank/sigma_max", rank.sigmaMax), ("rank/sigma_min", rank.sigmaMin),
-      ("rank/count_above_threshold", Double(rank.countAboveThreshold)),
-    ]
+    row.values += rank.metrics + [("rank/probe_states", Double(probe.count))]
     if config.rank.ntkVelocity,
       let gram = probe.observations.withUnsafeBufferPointer({
         agent.tangentKernel(of: $0, count: probe.count)

@@ -82,7 +82,8 @@ public enum RunReader {
           file: file, line: number, reason: "missing integer \"step\"")
       }
       var values: [String: Double] = [:]
-      for (key, value) in dictionary where key != "step" {
+      for (written, value) in dictionary where written != "step" {
+        let key = MetricLabel.canonical(written)
         keys.insert(key)
         if let number = value as? NSNumber, number.doubleValue.isFinite {
           values[key] = number.doubleValue

@@ -10,13 +10,13 @@ public struct FinalFigures: Sendable {
 
   /// The metrics the report tabulates, in column order, when logged.
   public static let candidates = [
-    "eval/return_mean", "rank/srank", "rank/effective_rank", "rank/sigma_max", "train/loss",
+    "eval/return_mean", "rank/srank", "rank/entropy_rank", "rank/sigma_max", "train/loss",
     "train/q_mean", "replay/compression_ratio", "safety/failures_total", "time/steps_per_s",
   ]
 
   /// Column headings; the full key shows on hover.
   static let shortNames = [
-    "eval/return_mean": "return", "rank/srank": "srank", "rank/effective_rank": "effective rank",
+    "eval/return_mean": "return", "rank/srank": "srank", "rank/entropy_rank": "entropy rank",
     "rank/sigma_max": "σ_max", "train/loss": "loss", "train/q_mean": "mean Q",
     "replay/compression_ratio": "compression", "safety/failures_total": "failures",
     "time/steps_per_s": "steps / s",

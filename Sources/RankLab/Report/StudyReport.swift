@@ -17,7 +17,7 @@ public struct StudyReport {
   /// Figures drawn when their metrics were logged: (heading, metrics, log y, caption).
   static let figures: [(String, [String], Bool, String?)] = [
     ("Return", ["eval/return_mean"], false, nil),
-    ("Feature rank", ["rank/srank", "rank/effective_rank"], false, nil),
+    ("Feature rank", ["rank/srank", "rank/entropy_rank"], false, nil),
     ("Loss", ["train/loss"], true, nil),
     ("Singular values", ["rank/sigma_max"], true, nil),
     ("Kernel velocity", ["rank/ntk_velocity"], false, nil),
