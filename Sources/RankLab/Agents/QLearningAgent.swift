@@ -44,6 +44,10 @@ public final class QLearningAgent: Agent {
   var cqlGradient: [Float]
   var qValues: [Float]
   let svd: SingularValueDecomposition?
+  /// The srank penalty's distinct minibatch states, their features and gradient.
+  var distinctRows: DistinctRows
+  var distinctFeatures: [Float]
+  var distinctGradient: [Float]
   var churnBatch: TransitionBatch
   let churnWork: MLPWorkspace
   var churnActions: [Int]
@@ -127,9 +131,13 @@ public final class QLearningAgent: Agent {
     churnActions = [Int](repeating: 0, count: 256)
     var seedSource = rng
     churnRNG = PCG64(seed: seedSource.next(), stream: [7])
+    let penalized = qConfig.regularizer.kind == .srankPenalty
     svd =
-      qConfig.regularizer.kind == .srankPenalty
+      penalized
       ? SingularValueDecomposition(rows: b, columns: online.featureCount, vectors: true) : nil
+    distinctRows = DistinctRows(capacity: penalized ? b : 0)
+    distinctFeatures = penalized ? featureGradient : []
+    distinctGradient = distinctFeatures
   }
 
   public var featureCount: Int { online.featureCount }
@@ -324,18 +332,35 @@ public final class QLearningAgent: Agent {
       return false
     case .srankPenalty:
       guard let svd else { return false }
-      let value = featureGradient.withUnsafeMutableBufferPointer { g in
-        RankRegularizers.spectralPenalty(
-          features: UnsafeBufferPointer(onlineWork.features), svd: svd, gradient: g)
+      // On the minibatch's distinct states: duplicates would pin σ_min at 0.
+      let (n, d) = (config.batchSize, online.featureCount)
+      batch.observations.withUnsafeBufferPointer {
+        distinctRows.find($0, rows: n, width: observationCount)
+      }
+      distinctFeatures.withUnsafeMutableBufferPointer {
+        distinctRows.compact(
+          UnsafeBufferPointer(onlineWork.features), width: d, rows: n, into: $0)
+      }
+      let value = distinctFeatures.withUnsafeBufferPointer { f in
+        distinctGradient.withUnsafeMutableBufferPointer { g in
+          RankRegularizers.spectralPenalty(
+            features: f, distinctRows: distinctRows.count, svd: svd, gradient: g)
+        }
+      }
+      distinctGradient.withUnsafeBufferPointer { g in
+        featureGradient.withUnsafeMutableBufferPointer {
+          distinctRows.scatter(g, width: d, rows: n, into: $0)
+        }
       }
       metrics.regularizer = value
+      metrics.distinctStates = Float(distinctRows.count)
       featureGradient.withUnsafeMutableBufferPointer { ranklab_scale($0.baseAddress, $0.count, c) }
     case .dr3:
       let value = featureGradient.withUnsafeMutableBufferPointer { g in
         nextFeatureGradient.withUnsafeMutableBufferPointer { ng in
           RankRegularizers.dr3(
             features: UnsafeBufferPointer(onlineWork.features),
-            nextFeatures: UnsafeBufferPointer(nextWork.features),
+            nextFeatures: UnsafeBufferPointer(nextWork.features), rows: config.batchSize,
             gradient: g, nextGradient: ng)
         }
       }
@@ -427,8 +452,11 @@ struct StepMetrics {
   var gradientNorm: Float = 0
   var regularizer: Float = 0
   var cqlGap: Float = 0
+  /// Distinct states in the minibatch (the srank penalty's rows).
+  var distinctStates: Float = 0
 
   mutating func add(_ other: StepMetrics) {
+    distinctStates += other.distinctStates
     loss += other.loss
     qMean += other.qMean
     gradientNorm += other.gradientNorm
@@ -445,6 +473,9 @@ struct StepMetrics {
       ("train/grad_norm", Double(gradientNorm) / n),
     ]
     if hasRegularizer { values.append(("train/regularizer", Double(regularizer) / n)) }
+    if distinctStates > 0 {
+      values.append(("train/penalty_distinct_states", Double(distinctStates) / n))
+    }
     if cql { values.append(("train/cql_gap", Double(cqlGap) / n)) }
     return values
   }
