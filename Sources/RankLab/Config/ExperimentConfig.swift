@@ -469,8 +469,10 @@ public struct ExplorationConfig: Codable, Equatable, Sendable {
 public struct RegularizerConfig: Codable, Equatable, Sendable {
   public init() {}
 
-  /// none; srank_penalty: coefficient · (σ_max² − σ_min²) of the minibatch features (Kumar et
-  /// al. 2020); dr3: coefficient · Σ ⟨φ(s,a), φ(s',a')⟩ (Kumar et al. 2021).
+  /// none; srank_penalty: coefficient · (σ_max² − σ_min²) of the features of the minibatch's
+  /// distinct states, σ_min the smallest of min(states, features) values (Kumar et al. 2020);
+  /// dr3: coefficient · mean_i ⟨φ(s_i,a_i), φ(s'_i,a'_i)⟩ (Kumar et al. 2021), a batch mean
+  /// like the TD loss.
   public enum Kind: String, Codable, CaseIterable, Sendable {
     case none
     case srankPenalty = "srank_penalty"
