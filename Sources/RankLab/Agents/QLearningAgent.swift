@@ -405,6 +405,13 @@ public final class QLearningAgent: Agent {
     _ = features.update(fromContentsOf: work.features)
   }
 
+  public func actionValues(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]? {
+    if probeWork?.capacity != count { probeWork = MLPWorkspace(for: online, capacity: count) }
+    guard let work = probeWork else { return nil }
+    work.forward(online, input: observations, rows: count)
+    return Array(work.output)
+  }
+
   /// The values the greedy policy acts on, one per action.
   public func qValues(_ observation: UnsafeBufferPointer<Float>) -> [Float] {
     var values = [Float](repeating: 0, count: actionCount)

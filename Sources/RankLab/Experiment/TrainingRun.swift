@@ -178,6 +178,11 @@ public struct RunSummary: Codable, Sendable {
   /// Wall-clock seconds by part of the loop, in the process that finished the run.
   public var timeSeconds: TimeBreakdown?
   public var timeFractions: [String: Double]?
+  /// The largest |Q| measured on the probe states, the bound r_max / (1 − γ) (r_max the largest
+  /// |reward| in the training data), and whether the first passed the second.
+  public var qAbsMax: Double?
+  public var qBound: Double?
+  public var diverged: Bool?
 
   public init(
     directory: URL, finalReturnMean: Double? = nil, finalReturnStd: Double? = nil,
@@ -192,6 +197,14 @@ public struct RunSummary: Codable, Sendable {
     self.timeFractions = timeFractions
   }
 
+  /// |Q| beyond r_max / (1 − γ), the most any discounted return can be, is divergence (a NaN
+  /// or infinite |Q| too). Without any reward in the data the bound is 0 and says nothing about
+  /// an untrained network's small values: nil, not checked.
+  public static func diverged(qAbsMax: Double, rewardAbsMax: Double, gamma: Double) -> Bool? {
+    guard rewardAbsMax > 0 else { return qAbsMax.isFinite ? nil : true }
+    return !(qAbsMax <= rewardAbsMax / (1 - gamma))
+  }
+
   enum CodingKeys: String, CodingKey {
     case directory
     case timeSeconds = "time_seconds"
@@ -199,6 +212,9 @@ public struct RunSummary: Codable, Sendable {
     case finalReturnMean = "final_return_mean"
     case finalReturnStd = "final_return_std"
     case finalSrank = "final_srank"
+    case qAbsMax = "q_abs_max"
+    case qBound = "q_bound"
+    case diverged
   }
 }
 

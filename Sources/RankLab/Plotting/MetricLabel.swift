@@ -14,6 +14,7 @@ public enum MetricLabel {
     "rank/sigma_min": ("Smallest singular value σ_min", "σ"),
     "rank/sigma_min_nonzero": ("Smallest non-zero singular value", "σ"),
     "rank/probe_states": ("Distinct probe states", "states"),
+    "rank/q_abs_max": ("Largest |Q| on the probe states", "|Q|"),
     "train/fitting_iterations": ("Fitting iterations", "target refreshes"),
     "rank/count_above_threshold": ("Singular values above threshold", "count"),
     "rank/ntk_velocity": ("NTK velocity", "cosine distance per step"),
