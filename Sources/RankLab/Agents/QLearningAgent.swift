@@ -12,6 +12,8 @@ public final class QLearningAgent: Agent {
   /// Gradient steps per target refresh, and whether they count fitting iterations (fqi).
   let targetEvery: Int
   let cqlAlpha: Double
+  /// The exact Q* the control regresses onto (`agent.fqi.target: optimal`), else nil.
+  let optimalValues: OptimalValueTable?
   let actionCount: Int
   let observationCount: Int
   let online: MLP
@@ -65,18 +67,28 @@ public final class QLearningAgent: Agent {
         "agent.algorithm \(context.config.agent.algorithm.rawValue) is value-based and needs a discrete action space; \(context.config.env.id) has continuous actions (\(context.actionSpace.summary)): use algorithm: sac"
       )
     }
+    var optimalValues: OptimalValueTable?
+    if context.config.agent.fqi?.target == .optimal {
+      guard let env = context.tabularEnvironment else {
+        throw RunError.unsupported(
+          "agent.fqi.target: optimal regresses onto the exact Q* of a known model; \(context.config.env.id) has none (use a gridworld)"
+        )
+      }
+      optimalValues = try OptimalValueTable(env: env, gamma: context.config.agent.gamma)
+    }
     var initRNG = context.initializationRNG
     self.init(
       config: context.config.agent, observationCount: context.observationSpace.flatCount,
       actionCount: actionCount, totalSteps: context.config.steps, initRNG: &initRNG,
-      rng: context.agentRNG)
+      rng: context.agentRNG, optimalValues: optimalValues)
   }
 
   public init(
     config: AgentConfig, observationCount: Int, actionCount: Int, totalSteps: Int,
-    initRNG: inout PCG64, rng: PCG64
+    initRNG: inout PCG64, rng: PCG64, optimalValues: OptimalValueTable? = nil
   ) {
     self.config = config
+    self.optimalValues = optimalValues
     // fqi: a hard refresh every K gradient steps; the others follow agent.dqn.target_update.
     var adjusted = config.q
     if let fqi = config.fqi {
@@ -274,6 +286,17 @@ public final class QLearningAgent: Agent {
     let a = actionCount
     if config.algorithm == .mc {
       for i in 0..<n { targets[i] = batch.returns[i] }
+      return
+    }
+    if let table = optimalValues {
+      // The Q* control: the exact value of the taken action, nothing bootstrapped.
+      let width = observationCount
+      for i in 0..<n {
+        guard let row = table.row(of: batch.observations, at: i * width) else {
+          preconditionFailure("a replayed observation matches no reachable state of the model")
+        }
+        targets[i] = table.values[row * a + Int(batch.actionIndices[i])]
+      }
       return
     }
     batch.nextObservations.withUnsafeBufferPointer {

@@ -77,6 +77,7 @@ public struct ExperimentConfig: ConfigSchema {
     "agent.dqn.target_update.kind": TargetUpdateConfig.Kind.allCases.map(\.rawValue),
     "agent.dqn.target_update.unit": TargetUpdateConfig.Unit.allCases.map(\.rawValue),
     "agent.dqn.regularizer.kind": RegularizerConfig.Kind.allCases.map(\.rawValue),
+    "agent.fqi.target": FQIConfig.Target.allCases.map(\.rawValue),
     "agent.sac.rank_network": SACConfig.MeasuredNetwork.allCases.map(\.rawValue),
     "env.observation": GridObservation.allCases.map(\.rawValue),
     "eval.env.observation": GridObservation.allCases.map(\.rawValue),
@@ -375,8 +376,26 @@ public struct DQNConfig: Codable, Equatable, Sendable {
 public struct FQIConfig: Codable, Equatable, Sendable {
   public init() {}
 
+  /// What each fitting iteration regresses onto.
+  public enum Target: String, Codable, CaseIterable, Sendable {
+    /// r + γ max Q_target(s′): fitted Q-iteration.
+    case bootstrap
+    /// The exact Q*(s, a) of the environment's known model, by value iteration (tabular
+    /// environments only): the control with FQI's data, scale and schedule but no bootstrapping.
+    case optimal
+  }
+
   /// K: gradient steps per fitting iteration.
   public var k = 16
+  public var target = Target.bootstrap
+
+  enum CodingKeys: String, CodingKey { case k, target }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    k = try c.decodeIfPresent(Int.self, forKey: .k) ?? 16
+    target = try c.decodeIfPresent(Target.self, forKey: .target) ?? .bootstrap
+  }
 }
 
 /// `agent.cql:` discrete CQL(H).

@@ -49,7 +49,8 @@ public final class TrainingRun {
     let agent = try AgentCatalog.make(
       AgentContext(
         config: config, observationSpace: prototype.observationSpace,
-        actionSpace: prototype.actionSpace, seed: seed))
+        actionSpace: prototype.actionSpace, seed: seed,
+        tabularEnvironment: prototype as? any TabularEnvironment))
     let replay = try makeReplay(prototype: prototype)
     let fm = FileManager.default
     try fm.createDirectory(at: directory.checkpoints, withIntermediateDirectories: true)
