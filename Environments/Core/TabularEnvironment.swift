@@ -51,6 +51,19 @@ extension TabularEnvironment {
     return seen.indices.filter { seen[$0] }
   }
 
+  /// The largest |reward| of any outcome from a reachable state: the model's r_max.
+  public func largestAbsoluteReward() -> Double {
+    var largest = 0.0
+    for state in reachableStates() {
+      for action in 0..<tabularActionCount {
+        for t in transitions(fromState: state, action: action) where t.probability > 0 {
+          largest = max(largest, abs(t.reward))
+        }
+      }
+    }
+    return largest
+  }
+
   /// The observations of `states`, row after row.
   public func observations(ofStates states: [Int]) -> [Float] {
     let width = observationSpace.flatCount

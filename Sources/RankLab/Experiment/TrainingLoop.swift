@@ -27,8 +27,9 @@ struct TrainingLoop<E: Environment> {
     var probeRNG: PCG64
     var behaviourRNG: PCG64
     var datasetCollected = false
-    /// The largest |reward| in the training data, and the largest |Q| measured on the probe:
-    /// a run whose |Q| passes r_max / (1 − γ) has diverged.
+    /// The largest |reward| of the model (a tabular environment) or else of the training data,
+    /// and the largest |Q| measured on the probe: a run whose |Q| passes r_max / (1 − γ) has
+    /// diverged.
     var rewardAbsMax = 0.0
     var qAbsMax = 0.0
   }
@@ -77,7 +78,11 @@ struct TrainingLoop<E: Environment> {
       env: env, evalEnv: evalEnv, observation: observation, probeRNG: PCG64(seed: s, stream: [4]),
       behaviourRNG: PCG64(seed: s, stream: [5]))
     probe = RankProbe(config: config.rank)
-    if let tabular = prototype as? any TabularEnvironment { probe.useStates(of: tabular) }
+    if let tabular = prototype as? any TabularEnvironment {
+      probe.useStates(of: tabular)
+      // A known model's r_max, not only what the data happened to reach.
+      state.rewardAbsMax = tabular.largestAbsoluteReward()
+    }
     nextObservation = observation
     if !config.offline.enabled { agent.episodeStarted(training: true) }
   }

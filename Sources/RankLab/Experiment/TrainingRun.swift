@@ -180,7 +180,8 @@ public struct RunSummary: Codable, Sendable {
   public var timeSeconds: TimeBreakdown?
   public var timeFractions: [String: Double]?
   /// The largest |Q| measured on the probe states, the bound r_max / (1 − γ) (r_max the largest
-  /// |reward| in the training data), and whether the first passed the second.
+  /// |reward| of the model, for a tabular environment, else of the training data), and whether
+  /// the first passed the second.
   public var qAbsMax: Double?
   public var qBound: Double?
   public var diverged: Bool?
