@@ -47,7 +47,9 @@ import Testing
     #expect(html.contains("href=\"mc-gridworld/0/replays/ep0.rlr\""))
     #expect(!html.contains("<h2>Replay compression</h2>"))  // not a rank-study figure
     // Our numbers, and how they compare, not the paper's claim.
-    #expect(html.contains("Measured final srank by K (mean over runs that did not diverge): K=4 "))
+    #expect(
+      html.contains(
+        "fqi-gradsteps: measured final srank by K (mean over runs that did not diverge): K=4 "))
     #expect(!html.contains("hold it up"))
     // Every inline SVG parses as XML.
     var rest = Substring(html)

@@ -88,32 +88,39 @@ public struct StudyReport {
       + "distinct probe states (every reachable state of a gridworld)."
   }
 
-  /// For a sweep over K (variants labelled `K=...`): the final srank by K, as measured here,
-  /// and whether it falls as K grows, the direction Kumar et al. (2020) report.
+  /// For each study sweeping K (variants labelled `K=...`): its final srank by K, as measured
+  /// here, and whether it falls as K grows, the direction Kumar et al. (2020) report.
   private var kSweepSummary: String {
     let table = FinalFigures(groups, metrics: ["rank/srank"])
-    var points: [(k: Int, label: String, srank: Double)] = []
+    var studies: [String] = []
+    var points: [String: [(k: Int, srank: Double)]] = [:]
     for (group, row) in zip(groups, table.rows) {
       guard let variant = group.variant, variant.hasPrefix("K="),
         let k = Int(variant.dropFirst(2).prefix { $0.isNumber }), let cell = row.cells[0]
       else { continue }
-      points.append((k, group.label, cell.mean))
+      if points[group.name] == nil { studies.append(group.name) }
+      points[group.name, default: []].append((k, cell.mean))
     }
-    guard points.count >= 2 else { return "" }
-    points.sort { $0.k < $1.k }
-    let list = points.map { "\($0.label) \(NumberText.compact($0.srank))" }
-    let falling = zip(points, points.dropFirst()).allSatisfy { $1.srank < $0.srank }
-    let overall = points.last!.srank < points.first!.srank
-    let verdict =
-      falling
-      ? "It falls with every increase of K, the direction Kumar et al. (2020) report."
-      : overall
-        ? "It is lower at the largest K than at the smallest, but does not fall at every step "
-          + "of K: only partly the monotone fall Kumar et al. (2020) report."
-        : "It does not fall as K grows: this disagrees with the fall Kumar et al. (2020) report."
-    return "<p class=\"note\">Measured final srank by K (mean over runs that did not diverge): "
-      + SVGMarkup.escape(list.joined(separator: ", ")) + ". " + SVGMarkup.escape(verdict)
-      + "</p>\n"
+    var out = ""
+    for study in studies {
+      guard let measured = points[study]?.sorted(by: { $0.k < $1.k }), measured.count >= 2
+      else { continue }
+      let list = measured.map { "K=\($0.k) \(NumberText.compact($0.srank))" }
+      let falling = zip(measured, measured.dropFirst()).allSatisfy { $1.srank < $0.srank }
+      let lower = measured.last!.srank < measured.first!.srank
+      let verdict =
+        falling
+        ? "It falls with every increase of K, the direction Kumar et al. (2020) report."
+        : lower
+          ? "It is lower at the largest K than at the smallest but does not fall at every step "
+            + "of K: only partly the monotone fall Kumar et al. (2020) report."
+          : "It does not fall as K grows, unlike the fall Kumar et al. (2020) report."
+      out +=
+        "<p class=\"note\">\(SVGMarkup.escape(study)): measured final srank by K (mean over "
+        + "runs that did not diverge): " + SVGMarkup.escape(list.joined(separator: ", ")) + ". "
+        + SVGMarkup.escape(verdict) + "</p>\n"
+    }
+    return out
   }
 
   private var configSection: String {
