@@ -36,6 +36,12 @@ public struct GridMap: Codable, Sendable, Equatable {
   /// Fu et al.'s shaped reward instead of the sparse one: each step pays
   /// `max(0, 1 - L1(agent, goal) / L1(start, goal))`.
   public var denseReward = false
+  /// Whether entering a goal ends the episode (the shipped maps); Fu et al.'s gridworld has a
+  /// goal that only pays, so its episodes end at the time limit alone.
+  public var goalEndsEpisode = true
+  /// The dense reward is paid for the cell the agent acts from, not the one it reaches (Fu et
+  /// al.'s `DistanceRewardGridEnv.reward(state, ...)`).
+  public var rewardForCellLeft = false
 
   public init(name: String, rows: Int, columns: Int, cells: [Cell], start: Int) {
     self.name = name

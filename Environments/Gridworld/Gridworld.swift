@@ -1,6 +1,6 @@
 /// A gridworld: the agent moves between cells of a `GridMap` (0 up, 1 right, 2 down, 3 left,
 /// 4 stay), bumping into walls and the edge, with optional action noise, lava that costs 1
-/// (the safety signal) and a goal that ends the episode.
+/// (the safety signal) and a goal that ends the episode (or, in Fu et al.'s gridworld, only pays).
 public struct Gridworld: Environment {
   public let map: GridMap
   public let observation: GridObservation
@@ -68,45 +68,63 @@ public struct Gridworld: Environment {
     if actionNoise > 0, clock.rng.nextDouble() < actionNoise {
       move = clock.rng.nextInt(below: map.actionCount)
     }
-    position = destination(of: move)
+    let result = outcome(from: position, move: move)
+    position = result.next
+    encode(into: buffer)
+    return Step(
+      reward: result.reward, cost: result.cost, end: clock.tick(terminated: result.terminated))
+  }
+
+  /// Where a move (after noise) from `cell` leads and what it pays: the deterministic part of a
+  /// step, shared by `step` and the exact model (`transitions`).
+  @inline(__always) func outcome(from cell: Int, move: Int) -> (
+    next: Int, reward: Double, cost: Double, terminated: Bool
+  ) {
+    var next = destination(of: move, from: cell)
     var reward = map.stepReward
     var cost = 0.0
     var terminated = false
-    switch map.cells[position] {
+    switch map.cells[next] {
     case .goal:
       reward = map.goalReward
-      terminated = true
+      terminated = map.goalEndsEpisode
     case .lava:
       reward = map.lavaReward
       cost = 1
-      if map.lava == .terminate { terminated = true } else { position = map.start }
+      if map.lava == .terminate { terminated = true } else { next = map.start }
     default: break
     }
     if map.denseReward {
-      let d = Double(Self.distance(position, goal, columns: map.columns))
+      let paidCell = map.rewardForCellLeft ? cell : next
+      let d = Double(Self.distance(paidCell, goal, columns: map.columns))
       reward = max(0, 1 - d / Double(startDistance))
     }
-    encode(into: buffer)
-    return Step(reward: reward, cost: cost, end: clock.tick(terminated: terminated))
+    return (next, reward, cost, terminated)
   }
 
-  @inline(__always) private func destination(of move: Int) -> Int {
+  @inline(__always) private func destination(of move: Int, from cell: Int) -> Int {
     let columns = map.columns
-    var (row, column) = (position / columns, position % columns)
+    var (row, column) = (cell / columns, cell % columns)
     switch move {
     case 0: row -= 1
     case 1: column += 1
     case 2: row += 1
     case 3: column -= 1
-    default: return position
+    default: return cell
     }
-    guard row >= 0, row < map.rows, column >= 0, column < columns else { return position }
+    guard row >= 0, row < map.rows, column >= 0, column < columns else { return cell }
     let next = row * columns + column
-    let cell = map.cells[next]
-    return cell == .wall || (blocked && cell == .barrier) ? position : next
+    let kind = map.cells[next]
+    return kind == .wall || (blocked && kind == .barrier) ? cell : next
   }
 
   @inline(__always) private func encode(into buffer: UnsafeMutableBufferPointer<Float>) {
+    encode(cell: position, into: buffer)
+  }
+
+  @inline(__always) private func encode(
+    cell position: Int, into buffer: UnsafeMutableBufferPointer<Float>
+  ) {
     let columns = map.columns
     switch observation {
     case .onehot:
@@ -188,5 +206,37 @@ public struct Gridworld: Environment {
     try c.encode(featureSeed, forKey: .featureSeed)
     try c.encode(position, forKey: .position)
     try c.encode(clock, forKey: .clock)
+  }
+}
+
+extension Gridworld: TabularEnvironment {
+  public var stateCount: Int { map.cells.count }
+  public var initialState: Int { map.start }
+
+  public func observation(ofState state: Int, into buffer: UnsafeMutableBufferPointer<Float>) {
+    encode(cell: state, into: buffer)
+  }
+
+  /// The chosen move with probability 1 − noise + noise/A, each move with noise/A (a random
+  /// action replaces the chosen one with probability `actionNoise`, drawn uniformly from all A).
+  public func transitions(fromState state: Int, action: Int) -> [TabularTransition] {
+    let moves = map.actionCount
+    let noise = actionNoise
+    var result: [TabularTransition] = []
+    for move in 0..<moves {
+      let probability = (move == action ? 1 - noise : 0) + noise / Double(moves)
+      guard probability > 0 else { continue }
+      let o = outcome(from: state, move: move)
+      if let i = result.firstIndex(where: {
+        $0.next == o.next && $0.reward == o.reward && $0.terminal == o.terminated
+      }) {
+        result[i].probability += probability
+      } else {
+        result.append(
+          TabularTransition(
+            next: o.next, probability: probability, reward: o.reward, terminal: o.terminated))
+      }
+    }
+    return result
   }
 }

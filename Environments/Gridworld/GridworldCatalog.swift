@@ -21,7 +21,9 @@ extension EnvironmentCatalog {
       }
     } + [
       EnvironmentEntry(
-        id: "gridworld/fu", summary: "Fu et al. 2019 random NxN grid, 20% walls, dense reward"
+        id: "gridworld/fu",
+        summary:
+          "Fu et al. 2019 random NxN grid (map_seed), 20% walls, dense reward, non-terminal goal"
       ) { options in
         let size = options.size ?? 16
         let fraction = options.wallFraction ?? 0.2

@@ -14,7 +14,8 @@ public struct EnvironmentOptions: Codable, Sendable, Equatable {
   /// Gridworlds: probability of a random action replacing the chosen one (map default; 0.05
   /// for `gridworld/fu`).
   public var actionNoise: Double?
-  /// `gridworld/fu`: seed of the wall layout and goal, and of random features (default 0).
+  /// `gridworld/fu`: seed of the wall layout and goal, and of random features (default 0). A
+  /// study sweeps it (`sweep: {env.map_seed: {label: map, values: [0, 1, 2, 3]}}`) for many maps.
   public var mapSeed: UInt64?
   /// Gridworlds with random_features: the feature dimension (default 32).
   public var featureCount: Int?

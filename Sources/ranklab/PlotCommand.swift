@@ -6,6 +6,37 @@ extension BandKind: ExpressibleByArgument {}
 extension Alignment: ExpressibleByArgument {}
 extension SpectrumChart.Style: ExpressibleByArgument {}
 
+/// Options shared by the commands that read groups of runs.
+struct RunGroupOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "Sweep axes whose values are replicates, pooled with the seeds (repeat; 'none' keeps every variant apart).",
+      valueName: "axis"))
+  var pool: [String] = ["map"]
+
+  var axes: [String] { pool.filter { $0 != "none" } }
+
+  /// Where an output goes by default: beside the inputs (in the deepest directory holding all
+  /// of them), never the working directory unless the inputs are there.
+  static func besideInputs(_ paths: [String], file: String) -> String {
+    let directories = paths.map { path -> [String] in
+      var isDirectory: ObjCBool = false
+      let url = URL(fileURLWithPath: path).standardizedFileURL
+      let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+      return (exists && !isDirectory.boolValue ? url.deletingLastPathComponent() : url)
+        .pathComponents
+    }
+    guard var common = directories.first else { return file }
+    for components in directories.dropFirst() {
+      var n = 0
+      while n < min(common.count, components.count) && common[n] == components[n] { n += 1 }
+      common = Array(common.prefix(n))
+    }
+    let directory = common.isEmpty ? "/" : NSString.path(withComponents: common)
+    return URL(fileURLWithPath: directory).appendingPathComponent(file).path
+  }
+}
+
 /// `ranklab plot`: curves of one or many runs (default), or `plot spectrum`.
 struct PlotCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -61,8 +92,13 @@ struct PlotCurvesCommand: ParsableCommand {
   @Option(help: "Chart title (default: the run names).")
   var title: String?
 
-  @Option(help: "Output file: .svg, .html (interactive, offline) or .png.")
-  var out = "plot.svg"
+  @Option(
+    help:
+      "Output file: .svg, .html (interactive, offline) or .png (default: plot.svg beside the inputs)."
+  )
+  var out: String?
+
+  @OptionGroup var grouping: RunGroupOptions
 
   func validate() throws {
     guard smooth >= 0, smooth < 1 else { throw ValidationError("--smooth must be in [0, 1)") }
@@ -70,7 +106,8 @@ struct PlotCurvesCommand: ParsableCommand {
   }
 
   func run() throws {
-    let groups = try RunGroup.load(paths: paths)
+    let groups = try RunGroup.load(paths: paths, pool: grouping.axes)
+    let out = out ?? RunGroupOptions.besideInputs(paths, file: "plot.svg")
     let options = CurveOptions(
       metrics: metrics.isEmpty ? CurveOptions.defaultMetrics(groups) : metrics, x: x,
       band: band, alignment: align, smoothing: smooth, logX: logX, logY: logY,
@@ -99,11 +136,14 @@ struct PlotSpectrumCommand: ParsableCommand {
   @Option(help: "Chart title.")
   var title: String?
 
-  @Option(help: "Output file: .svg, .html or .png.")
-  var out = "spectrum.svg"
+  @Option(help: "Output file: .svg, .html or .png (default: spectrum.svg beside the inputs).")
+  var out: String?
+
+  @OptionGroup var grouping: RunGroupOptions
 
   func run() throws {
-    let groups = try RunGroup.load(paths: paths)
+    let groups = try RunGroup.load(paths: paths, pool: grouping.axes)
+    let out = out ?? RunGroupOptions.besideInputs(paths, file: "spectrum.svg")
     let chart = try SpectrumChart.make(
       groups, style: style, title: title, path: paths.joined(separator: ", "))
     try PlotOutput.write(chart, to: out)

@@ -14,15 +14,29 @@ struct ReportCommand: ParsableCommand {
   @Option(help: "Band around the mean: std, ci (95% bootstrap) or none.")
   var band: BandKind = .std
 
-  @Option(help: "Output file (default: <path>/report.html for one path, else report.html).")
+  @Option(
+    help:
+      "Output file (default: report.html beside the inputs: in the one path, or the directory holding them all)."
+  )
   var out: String?
 
+  @OptionGroup var grouping: RunGroupOptions
+
   func run() throws {
-    let groups = try RunGroup.load(paths: paths)
-    let output = out ?? (paths.count == 1 ? paths[0] + "/report.html" : "report.html")
+    let groups = try RunGroup.load(paths: paths, pool: grouping.axes)
+    let output = out ?? RunGroupOptions.besideInputs(paths, file: "report.html")
     let url = URL(fileURLWithPath: output)
     let report = StudyReport(
       groups: groups, band: band, outputDirectory: url.deletingLastPathComponent())
+    // Replays outside the report's directory are copied beside it, so its links work wherever
+    // the directory goes (a clone of docs/ has no runs/).
+    let fm = FileManager.default
+    for copy in report.replayCopies where copy.from != copy.to {
+      try fm.createDirectory(
+        at: copy.to.deletingLastPathComponent(), withIntermediateDirectories: true)
+      if fm.fileExists(atPath: copy.to.path) { try fm.removeItem(at: copy.to) }
+      try fm.copyItem(at: copy.from, to: copy.to)
+    }
     try report.html().write(to: url, atomically: true, encoding: .utf8)
     print(
       "wrote \(output): \(groups.count) configuration(s), \(groups.map(\.runs.count).reduce(0, +)) run(s)"

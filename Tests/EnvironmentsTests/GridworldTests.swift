@@ -112,11 +112,86 @@ import Testing
     let c = GridMap.fu(size: 16, seed: 4)
     #expect(a == b)
     #expect(a.cells != c.cells)
-    #expect(a.cells.filter { $0 == .wall }.count == 51)  // round(0.2 * 256)
+    #expect(a.cells.filter { $0 == .wall }.count == 51)  // floor(0.2 * 256), as Fu's int()
     #expect(a.start == 8 * 16 + 8)
     let goal = a.cells.firstIndex(of: .goal)!
     #expect(a.reachable(blocked: false).contains(goal))
     #expect(a.actionCount == 5 && a.timeLimit == 50 && a.denseReward)
+  }
+
+  @Test func fuGoalIsFarAndTimeLimitsAreFus() {
+    #expect(GridMap.fu(size: 64, seed: 0).timeLimit == 100)
+    #expect(GridMap.fuTimeLimit(size: 16) == 50)
+    for seed in UInt64(0)..<20 {
+      let map = GridMap.fu(size: 16, seed: seed)
+      let goal = map.cells.firstIndex(of: .goal)!
+      func distance(_ cell: Int) -> Double {
+        let (dr, dc) = (Double(cell / 16 - 8), Double(cell % 16 - 8))
+        return (dr * dr + dc * dc).squareRoot()
+      }
+      let reachable = map.reachable(blocked: false)
+      #expect(reachable.contains(goal) && goal != map.start)
+      // The farthest of 64 drawn cells lies beyond nearly all reachable cells.
+      let beyond = reachable.filter { distance($0) > distance(goal) }.count
+      #expect(Double(beyond) < 0.1 * Double(reachable.count), "seed \(seed): \(beyond) farther")
+    }
+  }
+
+  @Test func fuGoalPaysEveryStepAndOnlyTheTimeLimitEnds() throws {
+    let map = GridMap.fu(size: 16, seed: 1)
+    var env = Gridworld(map: map, observation: .rowColOnehot, actionNoise: 0)
+    _ = env.reset(seed: 0)
+    let goal = map.cells.firstIndex(of: .goal)!
+    // Walk the shortest path (breadth-first over the four moves) and then stay.
+    var parent: [Int: Int] = [map.start: map.start]
+    var queue = [map.start]
+    while !queue.isEmpty {
+      let cell = queue.removeFirst()
+      for move in 0..<4 {
+        let next = env.outcome(from: cell, move: move).next
+        if parent[next] == nil {
+          parent[next] = cell
+          queue.append(next)
+        }
+      }
+    }
+    var path = [goal]
+    while path[0] != map.start { path.insert(parent[path[0]]!, at: 0) }
+    var rewards: [Double] = []
+    var ends: [EpisodeEnd] = []
+    for t in 0..<map.timeLimit {
+      let move =
+        t + 1 < path.count
+        ? (0..<4).first { env.outcome(from: path[t], move: $0).next == path[t + 1] }! : 4
+      let step = env.step(.discrete(move)).step
+      rewards.append(step.reward)
+      ends.append(step.end)
+    }
+    #expect(rewards[0] == 0)  // paid for the start cell, distance ratio 1
+    #expect(rewards[path.count - 1] == 1 && rewards.last == 1)  // on the goal, every step
+    #expect(ends.dropLast().allSatisfy { $0 == .none } && ends.last == .truncated)
+    #expect(env.position == goal)
+  }
+
+  @Test func exactModelMatchesStepsAndValueIterationSolvesACorridor() throws {
+    var env = try make("#####\n#S.G#\n#####\n")
+    _ = env.reset(seed: 0)
+    #expect(env.reachableStates() == [6, 7])  // the goal is terminal: not a state to act from
+    #expect(
+      env.transitions(fromState: 7, action: 1) == [
+        TabularTransition(next: 8, probability: 1, reward: 1, terminal: true)
+      ])
+    let q = env.optimalActionValues(gamma: 0.9)
+    // From the start: right reaches the cell before the goal (0 + 0.9 · 1); up stays (0.9 · 0.9).
+    #expect(abs(q[6 * 4 + 1] - 0.9) < 1e-9 && abs(q[6 * 4 + 0] - 0.81) < 1e-9)
+    let noisy = Gridworld(map: GridMap.fu(size: 16, seed: 2))
+    for state in noisy.reachableStates().prefix(20) {
+      for action in 0..<5 {
+        let total = noisy.transitions(fromState: state, action: action).map(\.probability)
+          .reduce(0, +)
+        #expect(abs(total - 1) < 1e-12)
+      }
+    }
   }
 
   @Test func fuDenseRewardFollowsDistance() throws {

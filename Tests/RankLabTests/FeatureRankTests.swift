@@ -76,6 +76,10 @@ import Testing
     // Gaussian factors spread the spectrum, but not so much that 99% of it sits in few values.
     #expect(measured.srank >= max(1, rank * 2 / 3))
     #expect(measured.countAboveThreshold == rank)
+    // LAPACK leaves the null directions at rounding level: the numerical rank sees through them.
+    let numerical = FeatureRank(singularValues: svd.values, dimension: rows)
+    #expect(numerical.numericalRank == rank)
+    #expect(numerical.sigmaMinNonzero == Double(svd.values[rank - 1]))
   }
 
   @Test func diagnosticsOnAHandMadeSpectrum() {
@@ -83,8 +87,9 @@ import Testing
     #expect(r.srank == 4)  // 10/10 of the mass needs four values
     #expect(r.sigmaMax == 4 && r.sigmaMin == 0)
     let p = [0.4, 0.3, 0.2, 0.1]
-    #expect(abs(r.effectiveRank - exp(-p.map { $0 * log($0) }.reduce(0, +))) < 1e-12)
+    #expect(abs(r.entropyRank - exp(-p.map { $0 * log($0) }.reduce(0, +))) < 1e-12)
     #expect(r.countAboveThreshold == 3)  // 4, 3, 2 exceed 1.2
+    #expect(r.numericalRank == 4 && r.sigmaMinNonzero == 1)  // the trailing 0 is not counted
     let loose = FeatureRank(singularValues: [4, 3, 2, 1], delta: 0.15)
     #expect(loose.srank == 3)  // 9/10 ≥ 0.85
   }

@@ -188,6 +188,65 @@ import Testing
     #expect(g.allSatisfy { $0 == 0 })
   }
 
+  @Test func spectralPenaltyOnDistinctRowsGradient() {
+    // 10 rows of 6 features, 4 of them distinct: compacted to 4 rows and 6 zero rows, the
+    // penalty's σ_min is the 4th singular value, not the padding's 0.
+    var rng = PCG64(seed: 8)
+    let (rows, columns, distinct) = (10, 6, 4)
+    let unique = Self.randoms(distinct * columns, &rng)
+    var batch = [Float](repeating: 0, count: rows * columns)
+    let source = [0, 1, 0, 2, 3, 3, 1, 0, 2, 3]
+    for i in 0..<rows {
+      for j in 0..<columns { batch[i * columns + j] = unique[source[i] * columns + j] }
+    }
+    var finder = DistinctRows(capacity: rows)
+    batch.withUnsafeBufferPointer { finder.find($0, rows: rows, width: columns) }
+    #expect(finder.count == distinct && finder.firstOccurrence.prefix(4) == [0, 1, 3, 4])
+    var compacted = batch
+    batch.withUnsafeBufferPointer { b in
+      compacted.withUnsafeMutableBufferPointer {
+        finder.compact(b, width: columns, rows: rows, into: $0)
+      }
+    }
+    let phi0 = Array(compacted)
+    #expect(Array(phi0.prefix(distinct * columns)) == unique)
+    let svd = SingularValueDecomposition(rows: rows, columns: columns, vectors: true)
+    var g = [Float](repeating: 0, count: rows * columns)
+    var scratch = g
+    func penalty(_ grad: inout [Float], _ phi: [Float] = phi0) -> Float {
+      phi.withUnsafeBufferPointer { f in
+        grad.withUnsafeMutableBufferPointer {
+          RankRegularizers.spectralPenalty(
+            features: f, distinctRows: distinct, svd: svd, gradient: $0)
+        }
+      }
+    }
+    let value = penalty(&g)
+    #expect(svd.values[distinct - 1] > 0.05 && svd.values[distinct] < 1e-5)
+    let s = svd.values
+    #expect(abs(value - (s[0] * s[0] - s[distinct - 1] * s[distinct - 1])) < 1e-4)
+    // Finite differences on the distinct rows (the padding stays zero).
+    for i in 0..<(distinct * columns) {
+      let n = Self.numeric(phi0, i, h: 1e-3) { Double(penalty(&scratch, $0)) }
+      #expect(Self.close(Double(g[i]), n), "penalty \(i): \(g[i]) vs \(n)")
+    }
+    // The gradient goes back to each state's first occurrence only.
+    var scattered = g
+    g.withUnsafeBufferPointer { c in
+      scattered.withUnsafeMutableBufferPointer {
+        finder.scatter(c, width: columns, rows: rows, into: $0)
+      }
+    }
+    for (r, first) in [0, 1, 3, 4].enumerated() {
+      #expect(
+        Array(scattered[(first * columns)..<((first + 1) * columns)])
+          == Array(g[(r * columns)..<((r + 1) * columns)]))
+    }
+    for i in [2, 5, 6, 7, 8, 9] {
+      #expect(scattered[(i * columns)..<((i + 1) * columns)].allSatisfy { $0 == 0 })
+    }
+  }
+
   @Test func dr3Gradients() {
     var rng = PCG64(seed: 6)
     let phi = Self.randoms(12, &rng)
@@ -200,7 +259,8 @@ import Testing
         phi.withUnsafeBufferPointer { a in
           next.withUnsafeBufferPointer { b in
             scratch.withUnsafeMutableBufferPointer {
-              RankRegularizers.dr3(features: a, nextFeatures: b, gradient: $0, nextGradient: nil)
+              RankRegularizers.dr3(
+                features: a, nextFeatures: b, rows: 3, gradient: $0, nextGradient: nil)
             }
           }
         })
@@ -209,11 +269,15 @@ import Testing
       next.withUnsafeBufferPointer { b in
         g.withUnsafeMutableBufferPointer { gb in
           gNext.withUnsafeMutableBufferPointer {
-            RankRegularizers.dr3(features: a, nextFeatures: b, gradient: gb, nextGradient: $0)
+            RankRegularizers.dr3(
+              features: a, nextFeatures: b, rows: 3, gradient: gb, nextGradient: $0)
           }
         }
       }
     }
+    // A mean over the 3 rows, not a sum.
+    let sum = zip(phi, next).map { Double($0) * Double($1) }.reduce(0, +)
+    #expect(abs(value(phi, next) - sum / 3) < 1e-5)
     for i in 0..<12 {
       #expect(Self.close(Double(g[i]), Self.numeric(phi, i) { value($0, next) }))
       #expect(Self.close(Double(gNext[i]), Self.numeric(next, i) { value(phi, $0) }))

@@ -44,7 +44,7 @@ enum PlotFixtures {
         values: [
           ("train/loss", 0.5 * exp(-2 * t) + 0.01 * generator.nextDouble()),
           ("rank/srank", srank.rounded()),
-          ("rank/effective_rank", srank * 0.6),
+          ("rank/entropy_rank", srank * 0.6),
           ("replay/compression_ratio", 3 + 0.1 * generator.nextDouble()),
         ])
       if step % (2 * every) == 0 {

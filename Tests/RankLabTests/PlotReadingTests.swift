@@ -17,6 +17,13 @@ import Testing
     #expect(parsed.keys == ["a", "b"])
   }
 
+  @Test func renamedKeysOfOldRunsReadUnderTheirNewNames() throws {
+    let old = try RunReader.parseMetrics(
+      Data("{\"step\":1,\"rank/effective_rank\":7.5}\n".utf8), file: "m.jsonl")
+    #expect(old.keys == ["rank/entropy_rank"] && old.rows[0].values["rank/entropy_rank"] == 7.5)
+    #expect(CurveOptions(metrics: ["rank/effective_rank"]).metrics == ["rank/entropy_rank"])
+  }
+
   @Test func malformedMiddleLineNamesFileAndLine() {
     let text = "{\"step\":1,\"a\":1}\n\n{\"step\":2,\"a\":\n{\"step\":3,\"a\":1}\n"
     #expect(throws: PlotError.malformedLine(file: "m.jsonl", line: 3, reason: "not valid JSON")) {

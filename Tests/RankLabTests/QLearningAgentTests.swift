@@ -151,4 +151,58 @@ import Testing
       #expect(abs(Double(agent.outputGradient[k]) - numeric) < 1e-3)
     }
   }
+
+  /// `agent.fqi.target: optimal` regresses each sampled (s, a) onto the exact Q*(s, a) of value
+  /// iteration, found from the observation.
+  @Test func optimalTargetsAreTheExactQStarOfTheTakenAction() throws {
+    let env = Gridworld(map: GridMap.fu(size: 8, seed: 3), observation: .rowColOnehot)
+    var config = ExperimentConfig()
+    config.env.id = "gridworld/fu"
+    config.agent = AgentConfig.defaults(for: .fqi)
+    config.agent.network.hidden = [8]
+    config.agent.batchSize = 16
+    config.agent.gamma = 0.9
+    config.agent.fqi?.target = .optimal
+    let agent = try QLearningAgent(
+      context: AgentContext(
+        config: config, observationSpace: env.observationSpace, actionSpace: env.actionSpace,
+        seed: 0, tabularEnvironment: env))
+    let replay = ReplayBuffer(
+      capacity: 200, observationCount: 16, actionSpace: .discrete(5), returnDiscount: 0.9)
+    var walker = env
+    var observation = walker.reset(seed: 1)
+    var rng = PCG64(seed: 2)
+    for _ in 0..<150 {
+      let action = rng.nextInt(below: 5)
+      let (next, step) = walker.step(.discrete(action))
+      observation.withUnsafeBufferPointer { o in
+        next.withUnsafeBufferPointer { n in
+          replay.add(
+            observation: o, action: .discrete(action), reward: step.reward, cost: 0,
+            end: step.end, nextObservation: n)
+        }
+      }
+      observation = step.end.isEnd ? walker.reset(seed: nil) : next
+    }
+    sampled(agent, replay)
+    let q = env.optimalActionValues(gamma: 0.9)
+    let states = env.reachableStates()
+    let rows = env.observations(ofStates: states)
+    for i in 0..<agent.batch.count {
+      let seen = Array(agent.batch.observations[(i * 16)..<((i + 1) * 16)])
+      let index = try #require(
+        (0..<states.count).first { Array(rows[($0 * 16)..<(($0 + 1) * 16)]) == seen })
+      let expected = Float(q[states[index] * 5 + Int(agent.batch.actionIndices[i])])
+      #expect(agent.targets[i] == expected)
+    }
+    // Q* here is the discounted problem's: the goal pays 1 every step, so at most 1 / (1 − γ).
+    #expect(q.max()! <= 10 + 1e-9 && q.max()! > 5)
+    // Without a known model the control cannot run.
+    #expect(throws: RunError.self) {
+      try QLearningAgent(
+        context: AgentContext(
+          config: config, observationSpace: env.observationSpace, actionSpace: env.actionSpace,
+          seed: 0))
+    }
+  }
 }

@@ -4,8 +4,8 @@ import Testing
 @testable import RankLab
 
 @Suite struct TangentKernelTests {
-  /// The layer-wise Gram formula equals dot products of per-row parameter gradients computed
-  /// one row at a time.
+  /// The layer-wise Gram formula equals dot products of per-row parameter gradients of the
+  /// mean output, computed one row at a time.
   @Test func kernelMatchesPerRowGradientDotProducts() {
     var rng = PCG64(seed: 11)
     let net = MLP(sizes: [5, 12, 9, 3], rng: &rng)
@@ -19,12 +19,10 @@ import Testing
     for i in 0..<n {
       let row = Array(inputs[i * 5..<(i + 1) * 5])
       row.withUnsafeBufferPointer { single.forward(net, input: $0, rows: 1) }
-      let out = Array(single.output)
-      let best = out.indices.max { out[$0] < out[$1] }!
-      var oneHot = [Float](repeating: 0, count: 3)
-      oneHot[best] = 1
+      // f_i is the mean of the three outputs: d f / d output = 1/3 each.
+      let mean = [Float](repeating: 1.0 / 3, count: 3)
       net.zeroGradients()
-      oneHot.withUnsafeBufferPointer { single.backward(net, outputGradient: $0) }
+      mean.withUnsafeBufferPointer { single.backward(net, outputGradient: $0) }
       gradients.append(net.gradients)
     }
     for i in 0..<n {

@@ -1,3 +1,4 @@
+import Environments
 import Foundation
 import Testing
 
@@ -64,6 +65,55 @@ import Testing
       rows.contains { $0.contains("rank/srank") }
         && rows.contains { $0.contains("eval/final_return_mean") })
     #expect(rows.contains { $0.contains("rank/ntk_velocity") })
+  }
+
+  @Test func divergenceIsAbsoluteQBeyondTheDiscountedRewardBound() {
+    #expect(RunSummary.diverged(qAbsMax: 20.5, rewardAbsMax: 1, gamma: 0.95) == true)
+    #expect(RunSummary.diverged(qAbsMax: 19.5, rewardAbsMax: 1, gamma: 0.95) == false)
+    #expect(RunSummary.diverged(qAbsMax: .nan, rewardAbsMax: 1, gamma: 0.95) == true)
+    #expect(RunSummary.diverged(qAbsMax: .infinity, rewardAbsMax: 0, gamma: 0.95) == true)
+    #expect(RunSummary.diverged(qAbsMax: 0.1, rewardAbsMax: 0, gamma: 0.95) == nil)
+  }
+
+  /// A finished run's summary.json carries the check: on a Fu gridworld (rewards in [0, 1],
+  /// γ = 0.95) the bound is 20 and a short run at 1e-3 stays inside it. The probe is every
+  /// reachable state.
+  @Test func finishedRunsRecordTheDivergenceCheck() throws {
+    let learningRate = 1e-3
+    let diverges = false
+    let text = """
+      name: tiny-fu
+      steps: 1500
+      env: {id: gridworld/fu, size: 8}
+      agent:
+        algorithm: fqi
+        network: {hidden: [32, 32]}
+        learning_rate: \(learningRate)
+        batch_size: 32
+        gamma: 0.95
+        train_freq: 16
+        gradient_steps: 16
+        learning_starts: 64
+        fqi: {k: 16}
+        dqn:
+          loss: mse
+          exploration: {initial_eps: 0.3, final_eps: 0.3}
+      replay: {capacity: 2000}
+      eval: {every: 1500, episodes: 1, final_episodes: 2}
+      rank: {every: 500}
+      checkpoint: {every: 0}
+      log: {every: 500}
+      """
+    let run = try Self.makeRun(try temporaryDirectory(), text: text)
+    try run.run()
+    let summary =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: run.directory.summary)) as? [String: Any]
+    #expect(summary?["diverged"] as? Bool == diverges, "\(summary ?? [:])")
+    #expect(abs((summary?["q_bound"] as? Double ?? 0) - 20) < 1e-9)
+    let rows = try Self.rows(run.directory)
+    let reachable = GridMap.fu(size: 8, seed: 0).reachable(blocked: false).count
+    #expect(rows.contains { $0.contains("\"rank/probe_states\":\(reachable)") })
   }
 
   @Test func episodesRecordedDuringTrainingReplayAndChangeNothing() throws {

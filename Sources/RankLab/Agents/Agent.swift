@@ -41,9 +41,13 @@ public protocol Agent: AnyObject {
     of observations: UnsafeBufferPointer<Float>, count: Int,
     into features: UnsafeMutableBufferPointer<Float>)
 
-  /// The empirical NTK of a fixed scalar output on `count` observations (count × count,
+  /// The empirical NTK of a fixed scalar output (not one that flips, like the greedy action's) on `count` observations (count × count,
   /// row-major), or nil for agents without one.
   func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]?
+
+  /// The action values of `count` observations (count × actions, row-major), or nil for agents
+  /// without them: the divergence check compares them with r_max / (1 − γ).
+  func actionValues(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]?
 
   /// What the agent records beside each step of an episode file (Q-values, action
   /// probabilities, a log-probability, a latent), in column order; may be empty.
@@ -85,6 +89,9 @@ extension Agent {
   public var latentCount: Int { 1 }
   public func selectLatent(_ latent: Int?) {}
   public func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]? {
+    nil
+  }
+  public func actionValues(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]? {
     nil
   }
 }

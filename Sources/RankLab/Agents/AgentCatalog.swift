@@ -8,12 +8,19 @@ public struct AgentContext {
   public var observationSpace: Space
   public var actionSpace: Space
   public var seed: Int
+  /// The training environment when its model is known exactly (a gridworld), for agents that
+  /// use it (`agent.fqi.target: optimal` regresses onto its Q*).
+  public var tabularEnvironment: (any TabularEnvironment)?
 
-  public init(config: ExperimentConfig, observationSpace: Space, actionSpace: Space, seed: Int) {
+  public init(
+    config: ExperimentConfig, observationSpace: Space, actionSpace: Space, seed: Int,
+    tabularEnvironment: (any TabularEnvironment)? = nil
+  ) {
     self.config = config
     self.observationSpace = observationSpace
     self.actionSpace = actionSpace
     self.seed = seed
+    self.tabularEnvironment = tabularEnvironment
   }
 
   /// Network initialisation (stream 2).

@@ -12,6 +12,8 @@ public final class QLearningAgent: Agent {
   /// Gradient steps per target refresh, and whether they count fitting iterations (fqi).
   let targetEvery: Int
   let cqlAlpha: Double
+  /// The exact Q* the control regresses onto (`agent.fqi.target: optimal`), else nil.
+  let optimalValues: OptimalValueTable?
   let actionCount: Int
   let observationCount: Int
   let online: MLP
@@ -44,6 +46,10 @@ public final class QLearningAgent: Agent {
   var cqlGradient: [Float]
   var qValues: [Float]
   let svd: SingularValueDecomposition?
+  /// The srank penalty's distinct minibatch states, their features and gradient.
+  var distinctRows: DistinctRows
+  var distinctFeatures: [Float]
+  var distinctGradient: [Float]
   var churnBatch: TransitionBatch
   let churnWork: MLPWorkspace
   var churnActions: [Int]
@@ -61,18 +67,28 @@ public final class QLearningAgent: Agent {
         "agent.algorithm \(context.config.agent.algorithm.rawValue) is value-based and needs a discrete action space; \(context.config.env.id) has continuous actions (\(context.actionSpace.summary)): use algorithm: sac"
       )
     }
+    var optimalValues: OptimalValueTable?
+    if context.config.agent.fqi?.target == .optimal {
+      guard let env = context.tabularEnvironment else {
+        throw RunError.unsupported(
+          "agent.fqi.target: optimal regresses onto the exact Q* of a known model; \(context.config.env.id) has none (use a gridworld)"
+        )
+      }
+      optimalValues = try OptimalValueTable(env: env, gamma: context.config.agent.gamma)
+    }
     var initRNG = context.initializationRNG
     self.init(
       config: context.config.agent, observationCount: context.observationSpace.flatCount,
       actionCount: actionCount, totalSteps: context.config.steps, initRNG: &initRNG,
-      rng: context.agentRNG)
+      rng: context.agentRNG, optimalValues: optimalValues)
   }
 
   public init(
     config: AgentConfig, observationCount: Int, actionCount: Int, totalSteps: Int,
-    initRNG: inout PCG64, rng: PCG64
+    initRNG: inout PCG64, rng: PCG64, optimalValues: OptimalValueTable? = nil
   ) {
     self.config = config
+    self.optimalValues = optimalValues
     // fqi: a hard refresh every K gradient steps; the others follow agent.dqn.target_update.
     var adjusted = config.q
     if let fqi = config.fqi {
@@ -127,9 +143,13 @@ public final class QLearningAgent: Agent {
     churnActions = [Int](repeating: 0, count: 256)
     var seedSource = rng
     churnRNG = PCG64(seed: seedSource.next(), stream: [7])
+    let penalized = qConfig.regularizer.kind == .srankPenalty
     svd =
-      qConfig.regularizer.kind == .srankPenalty
+      penalized
       ? SingularValueDecomposition(rows: b, columns: online.featureCount, vectors: true) : nil
+    distinctRows = DistinctRows(capacity: penalized ? b : 0)
+    distinctFeatures = penalized ? featureGradient : []
+    distinctGradient = distinctFeatures
   }
 
   public var featureCount: Int { online.featureCount }
@@ -268,6 +288,17 @@ public final class QLearningAgent: Agent {
       for i in 0..<n { targets[i] = batch.returns[i] }
       return
     }
+    if let table = optimalValues {
+      // The Q* control: the exact value of the taken action, nothing bootstrapped.
+      let width = observationCount
+      for i in 0..<n {
+        guard let row = table.row(of: batch.observations, at: i * width) else {
+          preconditionFailure("a replayed observation matches no reachable state of the model")
+        }
+        targets[i] = table.values[row * a + Int(batch.actionIndices[i])]
+      }
+      return
+    }
     batch.nextObservations.withUnsafeBufferPointer {
       targetWork.forward(target, input: $0, rows: n)
     }
@@ -324,18 +355,35 @@ public final class QLearningAgent: Agent {
       return false
     case .srankPenalty:
       guard let svd else { return false }
-      let value = featureGradient.withUnsafeMutableBufferPointer { g in
-        RankRegularizers.spectralPenalty(
-          features: UnsafeBufferPointer(onlineWork.features), svd: svd, gradient: g)
+      // On the minibatch's distinct states: duplicates would pin σ_min at 0.
+      let (n, d) = (config.batchSize, online.featureCount)
+      batch.observations.withUnsafeBufferPointer {
+        distinctRows.find($0, rows: n, width: observationCount)
+      }
+      distinctFeatures.withUnsafeMutableBufferPointer {
+        distinctRows.compact(
+          UnsafeBufferPointer(onlineWork.features), width: d, rows: n, into: $0)
+      }
+      let value = distinctFeatures.withUnsafeBufferPointer { f in
+        distinctGradient.withUnsafeMutableBufferPointer { g in
+          RankRegularizers.spectralPenalty(
+            features: f, distinctRows: distinctRows.count, svd: svd, gradient: g)
+        }
+      }
+      distinctGradient.withUnsafeBufferPointer { g in
+        featureGradient.withUnsafeMutableBufferPointer {
+          distinctRows.scatter(g, width: d, rows: n, into: $0)
+        }
       }
       metrics.regularizer = value
+      metrics.distinctStates = Float(distinctRows.count)
       featureGradient.withUnsafeMutableBufferPointer { ranklab_scale($0.baseAddress, $0.count, c) }
     case .dr3:
       let value = featureGradient.withUnsafeMutableBufferPointer { g in
         nextFeatureGradient.withUnsafeMutableBufferPointer { ng in
           RankRegularizers.dr3(
             features: UnsafeBufferPointer(onlineWork.features),
-            nextFeatures: UnsafeBufferPointer(nextWork.features),
+            nextFeatures: UnsafeBufferPointer(nextWork.features), rows: config.batchSize,
             gradient: g, nextGradient: ng)
         }
       }
@@ -378,6 +426,13 @@ public final class QLearningAgent: Agent {
     guard let work = probeWork else { return }
     work.forward(online, input: observations, rows: count)
     _ = features.update(fromContentsOf: work.features)
+  }
+
+  public func actionValues(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]? {
+    if probeWork?.capacity != count { probeWork = MLPWorkspace(for: online, capacity: count) }
+    guard let work = probeWork else { return nil }
+    work.forward(online, input: observations, rows: count)
+    return Array(work.output)
   }
 
   /// The values the greedy policy acts on, one per action.
@@ -427,8 +482,11 @@ struct StepMetrics {
   var gradientNorm: Float = 0
   var regularizer: Float = 0
   var cqlGap: Float = 0
+  /// Distinct states in the minibatch (the srank penalty's rows).
+  var distinctStates: Float = 0
 
   mutating func add(_ other: StepMetrics) {
+    distinctStates += other.distinctStates
     loss += other.loss
     qMean += other.qMean
     gradientNorm += other.gradientNorm
@@ -445,6 +503,9 @@ struct StepMetrics {
       ("train/grad_norm", Double(gradientNorm) / n),
     ]
     if hasRegularizer { values.append(("train/regularizer", Double(regularizer) / n)) }
+    if distinctStates > 0 {
+      values.append(("train/penalty_distinct_states", Double(distinctStates) / n))
+    }
     if cql { values.append(("train/cql_gap", Double(cqlGap) / n)) }
     return values
   }

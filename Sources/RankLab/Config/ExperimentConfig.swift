@@ -78,6 +78,7 @@ public struct ExperimentConfig: ConfigSchema {
     "agent.dqn.target_update.kind": TargetUpdateConfig.Kind.allCases.map(\.rawValue),
     "agent.dqn.target_update.unit": TargetUpdateConfig.Unit.allCases.map(\.rawValue),
     "agent.dqn.regularizer.kind": RegularizerConfig.Kind.allCases.map(\.rawValue),
+    "agent.fqi.target": FQIConfig.Target.allCases.map(\.rawValue),
     "agent.sac.rank_network": SACConfig.MeasuredNetwork.allCases.map(\.rawValue),
     "agent.sac.entropy_reference": SACConfig.EntropyReference.allCases.map(\.rawValue),
     "smerl.mode": SMERLConfig.Mode.allCases.map(\.rawValue),
@@ -426,8 +427,26 @@ public struct DQNConfig: Codable, Equatable, Sendable {
 public struct FQIConfig: Codable, Equatable, Sendable {
   public init() {}
 
+  /// What each fitting iteration regresses onto.
+  public enum Target: String, Codable, CaseIterable, Sendable {
+    /// r + γ max Q_target(s′): fitted Q-iteration.
+    case bootstrap
+    /// The exact Q*(s, a) of the environment's known model, by value iteration (tabular
+    /// environments only): the control with FQI's data, scale and schedule but no bootstrapping.
+    case optimal
+  }
+
   /// K: gradient steps per fitting iteration.
   public var k = 16
+  public var target = Target.bootstrap
+
+  enum CodingKeys: String, CodingKey { case k, target }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    k = try c.decodeIfPresent(Int.self, forKey: .k) ?? 16
+    target = try c.decodeIfPresent(Target.self, forKey: .target) ?? .bootstrap
+  }
 }
 
 /// `agent.cql:` discrete CQL(H).
@@ -534,8 +553,10 @@ public struct ExplorationConfig: Codable, Equatable, Sendable {
 public struct RegularizerConfig: Codable, Equatable, Sendable {
   public init() {}
 
-  /// none; srank_penalty: coefficient · (σ_max² − σ_min²) of the minibatch features (Kumar et
-  /// al. 2020); dr3: coefficient · Σ ⟨φ(s,a), φ(s',a')⟩ (Kumar et al. 2021).
+  /// none; srank_penalty: coefficient · (σ_max² − σ_min²) of the features of the minibatch's
+  /// distinct states, σ_min the smallest of min(states, features) values (Kumar et al. 2020);
+  /// dr3: coefficient · mean_i ⟨φ(s_i,a_i), φ(s'_i,a'_i)⟩ (Kumar et al. 2021), a batch mean
+  /// like the TD loss.
   public enum Kind: String, Codable, CaseIterable, Sendable {
     case none
     case srankPenalty = "srank_penalty"

@@ -95,7 +95,10 @@ public enum PolicyFile {
       agent = try AgentCatalog.make(
         AgentContext(
           config: config, observationSpace: meta.observationSpace,
-          actionSpace: meta.actionSpace, seed: 0))
+          actionSpace: meta.actionSpace, seed: 0,
+          tabularEnvironment: try? EnvironmentCatalog.make(
+            id: meta.env.id, options: meta.env.options)
+            as? any TabularEnvironment))
       try agent.loadPolicy(from: archive)
     } catch {
       throw PolicyError("\(url.path): cannot rebuild the policy (\(error))")

@@ -1,8 +1,14 @@
 import Environments
 import Foundation
 
-/// Feature-rank measurement on a fixed probe batch: the same states at every measurement, drawn
-/// once from the replay buffer, so changes in the spectrum are changes in the network.
+/// Feature-rank measurement on a fixed probe batch of distinct states: the same states at every
+/// measurement, so changes in the spectrum are changes in the network, and each state once, so
+/// the spectrum is not weighted by visit counts and duplicates do not cap the rank.
+///
+/// A tabular environment (a gridworld) is probed on every state reachable from its start
+/// (`useStates`), whatever `rank.probe_size` says: srank is then at most min(reachable states,
+/// features), e.g. about 200 on a 16×16 Fu map with 20% walls. Otherwise the probe holds up to
+/// `probe_size` distinct observations drawn from the replay buffer.
 public struct RankProbe {
   public let config: RankConfig
   /// Row-major probe observations (empty until drawn).
@@ -15,16 +21,34 @@ public struct RankProbe {
     self.config = config
   }
 
-  /// Draws the probe batch once the buffer holds enough distinct transitions.
+  /// Probes every reachable state of a tabular environment.
+  public mutating func useStates(of env: some TabularEnvironment) {
+    let states = env.reachableStates()
+    setObservations(env.observations(ofStates: states), count: states.count)
+  }
+
+  /// Draws the probe batch once the buffer holds `probe_size` transitions: distinct
+  /// observations (bit for bit) in a seeded random order, up to `probe_size` of them.
   public mutating func drawIfNeeded(from replay: ReplayBuffer, rng: inout PCG64) {
     guard count == 0, replay.count >= min(config.probeSize, replay.capacity) else { return }
     var positions = Array(0..<replay.count)
     positions.shuffle(using: &rng)
-    let chosen = Array(positions.prefix(config.probeSize))
-    var batch = replay.makeBatch(size: chosen.count)
-    replay.gather(positions: chosen, into: &batch)
-    setObservations(
-      Array(batch.observations.prefix(chosen.count * replay.observationCount)), count: chosen.count)
+    let width = replay.observationCount
+    let block = 1024
+    var batch = replay.makeBatch(size: min(block, positions.count))
+    var seen: Set<[UInt32]> = []
+    var rows: [Float] = []
+    var start = 0
+    while start < positions.count && seen.count < config.probeSize {
+      let chosen = Array(positions[start..<min(start + block, positions.count)])
+      replay.gather(positions: chosen, into: &batch)
+      for i in 0..<chosen.count where seen.count < config.probeSize {
+        let row = Array(batch.observations[(i * width)..<((i + 1) * width)])
+        if seen.insert(row.map(\.bitPattern)).inserted { rows += row }
+      }
+      start += block
+    }
+    setObservations(rows, count: seen.count)
   }
 
   /// Restores a checkpointed probe batch.
@@ -46,8 +70,9 @@ public struct RankProbe {
     }
     guard features.withUnsafeBufferPointer({ svd.decompose($0) }) else { return nil }
     let values = svd.values
-    return (
-      FeatureRank(singularValues: values, delta: config.delta, threshold: config.threshold), values
-    )
+    let rank = FeatureRank(
+      singularValues: values, delta: config.delta, threshold: config.threshold,
+      dimension: max(count, d))
+    return (rank, values)
   }
 }

@@ -27,6 +27,11 @@ struct TrainingLoop<E: Environment> {
     var probeRNG: PCG64
     var behaviourRNG: PCG64
     var datasetCollected = false
+    /// The largest |reward| of the model (a tabular environment) or else of the training data,
+    /// and the largest |Q| measured on the probe: a run whose |Q| passes r_max / (1 − γ) has
+    /// diverged.
+    var rewardAbsMax = 0.0
+    var qAbsMax = 0.0
   }
 
   /// Where the output files ended at a checkpoint.
@@ -41,8 +46,9 @@ struct TrainingLoop<E: Environment> {
   let replay: ReplayBuffer
   var state: State
   var probe: RankProbe
-  /// The tangent kernel at the previous rank measurement (for its velocity).
+  /// The tangent kernel at the previous rank measurement and its step (for its velocity).
   var previousKernel: [Float] = []
+  var previousKernelStep = 0
   /// Wall-clock time by part of the loop in this process (not checkpointed: it measures this
   /// machine, not the run).
   var time = TimeBreakdown()
@@ -72,6 +78,11 @@ struct TrainingLoop<E: Environment> {
       env: env, evalEnv: evalEnv, observation: observation, probeRNG: PCG64(seed: s, stream: [4]),
       behaviourRNG: PCG64(seed: s, stream: [5]))
     probe = RankProbe(config: config.rank)
+    if let tabular = prototype as? any TabularEnvironment {
+      probe.useStates(of: tabular)
+      // A known model's r_max, not only what the data happened to reach.
+      state.rewardAbsMax = tabular.largestAbsoluteReward()
+    }
     nextObservation = observation
     if !config.offline.enabled { agent.episodeStarted(training: true) }
   }
@@ -84,6 +95,9 @@ struct TrainingLoop<E: Environment> {
     // A dataset loaded from a file (offline.dataset) is already in the buffer.
     if config.offline.enabled && config.offline.dataset == nil && !state.datasetCollected {
       collectDataset()
+    }
+    if config.offline.enabled && state.rewardAbsMax == 0 {
+      state.rewardAbsMax = Self.largestAbsoluteReward(in: replay)
     }
     lastLogTime = Date()
     lastLogStep = state.step
@@ -160,6 +174,7 @@ struct TrainingLoop<E: Environment> {
     }
     time.replayInsert += TimeBreakdown.since(insertStart)
     state.episodeReturn += result.reward
+    state.rewardAbsMax = max(state.rewardAbsMax, abs(result.reward))
     state.episodeLength += 1
     state.failuresTotal += result.cost
     state.episodeCost += result.cost
@@ -284,24 +299,60 @@ struct TrainingLoop<E: Environment> {
   private mutating func measureRank(into row: inout MetricsRecord, spectra: AppendOnlyFile) {
     probe.drawIfNeeded(from: replay, rng: &state.probeRNG)
     guard let (rank, values) = probe.measure(agent) else { return }
-    row.values += [
-      ("rank/srank", Double(rank.srank)), ("rank/effective_rank", rank.effectiveRank),
-      ("rank/sigma_max", rank.sigmaMax), ("rank/sigma_min", rank.sigmaMin),
-      ("rank/count_above_threshold", Double(rank.countAboveThreshold)),
-    ]
+    row.values += rank.metrics + [("rank/probe_states", Double(probe.count))]
+    if let q = measureActionValues() { row.values.append(("rank/q_abs_max", q)) }
     if config.rank.ntkVelocity,
       let gram = probe.observations.withUnsafeBufferPointer({
         agent.tangentKernel(of: $0, count: probe.count)
       })
     {
-      if !previousKernel.isEmpty {
-        row.values.append(("rank/ntk_velocity", TangentKernel.cosineDistance(gram, previousKernel)))
+      // Per step, so runs measured at different intervals compare.
+      if !previousKernel.isEmpty && state.step > previousKernelStep {
+        let distance = TangentKernel.cosineDistance(gram, previousKernel)
+        row.values.append(
+          ("rank/ntk_velocity", distance / Double(state.step - previousKernelStep)))
       }
       previousKernel = gram
+      previousKernelStep = state.step
     }
     let list = values.map { "\($0)" }.joined(separator: ",")
     spectra.append(line: "{\"step\":\(state.step),\"singular_values\":[\(list)]}")
     state.lastSrank = rank.srank
+  }
+
+  /// The largest |Q(s, a)| over the probe states now (infinite if any is not finite), folded
+  /// into the run's maximum; nil for agents without action values or before the probe exists.
+  private mutating func measureActionValues() -> Double? {
+    guard probe.count > 0,
+      let q = probe.observations.withUnsafeBufferPointer({
+        agent.actionValues(of: $0, count: probe.count)
+      })
+    else { return nil }
+    var largest = 0.0
+    for value in q {
+      guard value.isFinite else {
+        largest = .infinity
+        break
+      }
+      largest = max(largest, Double(abs(value)))
+    }
+    state.qAbsMax = max(state.qAbsMax, largest)
+    return largest
+  }
+
+  /// The largest |reward| among a buffer's transitions (an offline dataset's r_max).
+  static func largestAbsoluteReward(in replay: ReplayBuffer) -> Double {
+    let block = 1024
+    var batch = replay.makeBatch(size: min(block, max(1, replay.count)))
+    var largest = 0.0
+    var start = 0
+    while start < replay.count {
+      let positions = Array(start..<min(start + block, replay.count))
+      replay.gather(positions: positions, into: &batch)
+      for i in 0..<positions.count { largest = max(largest, abs(Double(batch.rewards[i]))) }
+      start += block
+    }
+    return largest
   }
 
   /// Records one greedy episode on a copy of the evaluation environment, from a seed drawn for
@@ -350,11 +401,18 @@ struct TrainingLoop<E: Environment> {
         resetObservation: first)
     }
     metrics.write(row)
+    probe.drawIfNeeded(from: replay, rng: &state.probeRNG)
     var summary = RunSummary(
       directory: directory.url, finalReturnMean: row["eval/final_return_mean"],
       finalReturnStd: row["eval/final_return_std"], finalSrank: state.lastSrank, timeSeconds: time,
       timeFractions: time.fractions)
     if !latentMeans.isEmpty { summary.latentReturnMeans = latentMeans }
+    if measureActionValues() != nil {
+      summary.qAbsMax = state.qAbsMax
+      summary.qBound = state.rewardAbsMax / (1 - config.agent.gamma)
+      summary.diverged = RunSummary.diverged(
+        qAbsMax: state.qAbsMax, rewardAbsMax: state.rewardAbsMax, gamma: config.agent.gamma)
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     try AtomicFile.write(Array(try encoder.encode(summary)), to: directory.summary)
@@ -378,6 +436,7 @@ struct TrainingLoop<E: Environment> {
     try archive.put("loop/output", json: position)
     archive.put("loop/probe", array: probe.observations)
     archive.put("loop/previous_kernel", array: previousKernel)
+    try archive.put("loop/previous_kernel_step", json: previousKernelStep)
     try archive.put("loop/probe_count", json: probe.count)
     try agent.save(into: &archive)
     try replay.save(into: &archive)
@@ -386,6 +445,7 @@ struct TrainingLoop<E: Environment> {
   mutating func load(from archive: CheckpointArchive) throws -> OutputPosition {
     state = try archive.json("loop/state", as: State.self)
     previousKernel = try archive.array("loop/previous_kernel", of: Float.self)
+    previousKernelStep = try archive.json("loop/previous_kernel_step", as: Int.self)
     probe.setObservations(
       try archive.array("loop/probe", of: Float.self),
       count: try archive.json("loop/probe_count", as: Int.self))

@@ -64,7 +64,8 @@ public final class TrainingRun {
     try AgentCatalog.make(
       AgentContext(
         config: config, observationSpace: prototype.observationSpace,
-        actionSpace: prototype.actionSpace, seed: seed))
+        actionSpace: prototype.actionSpace, seed: seed,
+        tabularEnvironment: prototype as? any TabularEnvironment))
   }
 
   private func run<E: Environment>(prototype: E, resume: Bool) throws -> RunSummary {
@@ -200,6 +201,12 @@ public struct RunSummary: Codable, Sendable {
   public var timeFractions: [String: Double]?
   /// The final evaluation's mean return of each latent (SMERL), in latent order.
   public var latentReturnMeans: [Double]?
+  /// The largest |Q| measured on the probe states, the bound r_max / (1 − γ) (r_max the largest
+  /// |reward| of the model, for a tabular environment, else of the training data), and whether
+  /// the first passed the second.
+  public var qAbsMax: Double?
+  public var qBound: Double?
+  public var diverged: Bool?
 
   public init(
     directory: URL, finalReturnMean: Double? = nil, finalReturnStd: Double? = nil,
@@ -214,6 +221,14 @@ public struct RunSummary: Codable, Sendable {
     self.timeFractions = timeFractions
   }
 
+  /// |Q| beyond r_max / (1 − γ), the most any discounted return can be, is divergence (a NaN
+  /// or infinite |Q| too). Without any reward in the data the bound is 0 and says nothing about
+  /// an untrained network's small values: nil, not checked.
+  public static func diverged(qAbsMax: Double, rewardAbsMax: Double, gamma: Double) -> Bool? {
+    guard rewardAbsMax > 0 else { return qAbsMax.isFinite ? nil : true }
+    return !(qAbsMax <= rewardAbsMax / (1 - gamma))
+  }
+
   enum CodingKeys: String, CodingKey {
     case directory
     case timeSeconds = "time_seconds"
@@ -222,6 +237,9 @@ public struct RunSummary: Codable, Sendable {
     case finalReturnStd = "final_return_std"
     case finalSrank = "final_srank"
     case latentReturnMeans = "latent_return_means"
+    case qAbsMax = "q_abs_max"
+    case qBound = "q_bound"
+    case diverged
   }
 }
 

@@ -1,6 +1,8 @@
 /// The empirical neural tangent kernel of a network on a batch: K_ij = ⟨∇θ f_i, ∇θ f_j⟩ with
-/// f_i = output[i, choice_i] (for a Q-network, the greedy action's value). Fort et al. 2020
-/// track how fast this kernel moves ("kernel velocity") as a second representation-health curve.
+/// f_i the mean of row i's outputs (for a Q-network, the mean action value): a fixed function
+/// of the network, so the kernel's movement is the network's, not a greedy action flipping.
+/// Fort et al. 2020 track how fast this kernel moves ("kernel velocity") as a second
+/// representation-health curve.
 ///
 /// For a linear layer W (out × in), ∇W f_i = δ_i a_iᵀ, so the kernel is a sum over layers of
 /// (Δ Δᵀ) ⊙ (A Aᵀ + 1) (the 1 is the bias), with Δ the per-row pre-activation gradients and A
@@ -11,7 +13,8 @@ public final class TangentKernel {
   public private(set) var gram: [Float]
   private var deltaGram: [Float]
   private var inputGram: [Float]
-  private var oneHot: [Float]
+  /// d f_i / d output: 1/outputs everywhere (f is the mean output).
+  private var meanOutput: [Float]
   private let workspace: MLPWorkspace
 
   public init(network: MLP, rows: Int) {
@@ -19,7 +22,7 @@ public final class TangentKernel {
     gram = [Float](repeating: 0, count: rows * rows)
     deltaGram = gram
     inputGram = gram
-    oneHot = [Float](repeating: 0, count: rows * network.outputCount)
+    meanOutput = [Float](repeating: 0, count: rows * network.outputCount)
     workspace = MLPWorkspace(for: network, capacity: rows)
   }
 
@@ -29,14 +32,9 @@ public final class TangentKernel {
     let n = rows
     let outputs = network.outputCount
     workspace.forward(network, input: inputs, rows: n)
-    for i in 0..<n * outputs { oneHot[i] = 0 }
-    let out = workspace.output
-    for i in 0..<n {
-      var best = 0
-      for j in 1..<outputs where out[i * outputs + j] > out[i * outputs + best] { best = j }
-      oneHot[i * outputs + best] = 1
-    }
-    oneHot.withUnsafeBufferPointer { workspace.backward(network, outputGradient: $0) }
+    let share = 1 / Float(outputs)
+    for i in 0..<n * outputs { meanOutput[i] = share }
+    meanOutput.withUnsafeBufferPointer { workspace.backward(network, outputGradient: $0) }
     for i in 0..<n * n { gram[i] = 0 }
     for layer in 1..<network.sizes.count {
       let delta = workspace.delta(layer: layer)

@@ -17,6 +17,10 @@ public enum EpisodeHTML {
       data["q"] = (0..<episode.stepCount).map { t in
         (0..<width).map { Double(episode.extras[field][t * width + $0]) }
       }
+      // The legend names gridworld actions by their move, others by index.
+      let moves = ["up", "right", "down", "left", "stay"]
+      let isGrid = episode.header.environmentID.hasPrefix("gridworld/")
+      data["qNames"] = (0..<width).map { isGrid && $0 < moves.count ? moves[$0] : "a=\($0)" }
     }
     switch simulation.frames {
     case .grid(let map, let blocked, let positions):
@@ -102,15 +106,28 @@ public enum EpisodeHTML {
     }
     function drawObservations(){world.clearRect(0,0,860,360);drawBars(D.states[t]);}
     function drawPlot(){
-      const W=860,H=220,m=30;plot.clearRect(0,0,W,H);const series=[D.rewards.map(v=>v)];
-      if(D.q)for(let a=0;a<D.q[0].length;a++)series.push(D.q.map(r=>r[a]));
+      // Reward and each action's Q per step, with a legend, step ticks and value ticks.
+      const W=860,H=220,L=48,R=12,TOP=30,B=34;plot.clearRect(0,0,W,H);
+      const series=[D.rewards.slice()],names=['reward'];
+      if(D.q)for(let a=0;a<D.q[0].length;a++){series.push(D.q.map(r=>r[a]));names.push('Q('+D.qNames[a]+')');}
       let lo=Infinity,hi=-Infinity;series.forEach(s=>s.forEach(v=>{lo=Math.min(lo,v);hi=Math.max(hi,v);}));if(hi===lo){hi+=1;lo-=1;}
-      const X=i=>m+(W-2*m)*i/Math.max(1,T-1),Y=v=>H-m-(H-2*m)*(v-lo)/(hi-lo);
+      const X=i=>L+(W-L-R)*i/Math.max(1,T-1),Y=v=>H-B-(H-B-TOP)*(v-lo)/(hi-lo);
       const pal=['#d32f2f','#1565c0','#2e7d32','#6a1b9a','#ef6c00','#00838f'];
+      plot.strokeStyle='#bbb';plot.lineWidth=1;plot.beginPath();plot.moveTo(L,TOP);plot.lineTo(L,H-B);plot.lineTo(W-R,H-B);plot.stroke();
+      plot.fillStyle='#555';plot.font='11px sans-serif';plot.textAlign='center';plot.textBaseline='top';
+      // Step ticks at 1, 2 or 5 times a power of ten, about eight of them; series index i is step i+1.
+      const raw=Math.max(1,T/8),p10=Math.pow(10,Math.floor(Math.log10(raw)));
+      const every=[1,2,5,10].map(f=>f*p10).find(v=>v>=raw);
+      const ticks=[1];for(let k=every;k<=T;k+=every)if(k>1)ticks.push(k);
+      ticks.forEach(k=>{const x=X(k-1);plot.beginPath();plot.moveTo(x,H-B);plot.lineTo(x,H-B+4);plot.stroke();plot.fillText(String(k),x,H-B+6);});
+      plot.textAlign='right';plot.fillText('step',W-R,H-14);
+      plot.textBaseline='middle';
+      [lo,(lo+hi)/2,hi].forEach(v=>{const y=Y(v);plot.beginPath();plot.moveTo(L-4,y);plot.lineTo(L,y);plot.stroke();plot.fillText(Number(v.toPrecision(3)).toString(),L-6,y);});
       series.forEach((s,k)=>{plot.strokeStyle=pal[k%pal.length];plot.lineWidth=k?1.5:2;plot.beginPath();s.forEach((v,i)=>i?plot.lineTo(X(i),Y(v)):plot.moveTo(X(i),Y(v)));plot.stroke();});
-      plot.strokeStyle='#999';plot.beginPath();plot.moveTo(X(Math.max(0,t-1)),m/2);plot.lineTo(X(Math.max(0,t-1)),H-m/2);plot.stroke();
-      plot.fillStyle='#222';plot.font='12px sans-serif';plot.fillText('reward'+(D.q?' and Q(s,a) per action':'')+' per step',m,14);
-      plot.fillText(hi.toPrecision(3),2,m);plot.fillText(lo.toPrecision(3),2,H-m);
+      plot.strokeStyle='#999';plot.lineWidth=1;plot.beginPath();plot.moveTo(X(Math.max(0,t-1)),TOP);plot.lineTo(X(Math.max(0,t-1)),H-B);plot.stroke();
+      // The legend, one swatch per line, across the top.
+      plot.textAlign='left';plot.font='12px sans-serif';let lx=L;
+      names.forEach((name,k)=>{plot.fillStyle=pal[k%pal.length];plot.fillRect(lx,9,14,4);plot.fillStyle='#222';plot.fillText(name,lx+18,11);lx+=26+plot.measureText(name).width;});
     }
     function status(){let total=0;for(let k=0;k<t;k++)total+=D.rewards[k];let s='step '+t+'/'+T+'  return '+total.toFixed(2);
       if(t>0){s+='  action '+D.actions[t-1]+'  reward '+D.rewards[t-1].toFixed(3);if(D.costs[t-1]>0)s+='  COST';

@@ -81,8 +81,9 @@ public struct CurveOptions: Sendable {
     smoothing: Double = 0, logX: Bool = false, logY: Bool = false,
     bootstrap: BootstrapOptions = .init()
   ) {
-    self.metrics = metrics
-    self.x = x
+    // Old runs' renamed keys are read under their new names; asking for an old name is fine.
+    self.metrics = metrics.map(MetricLabel.canonical)
+    self.x = MetricLabel.canonical(x)
     self.band = band
     self.alignment = alignment
     self.smoothing = smoothing

@@ -8,17 +8,29 @@ public enum MetricLabel {
     "eval/return_mean": ("Evaluation return", "return per episode"),
     "eval/return_std": ("Evaluation return std", "return"),
     "rank/srank": ("Feature rank srank(δ = 0.01)", "singular directions"),
-    "rank/effective_rank": ("Effective rank exp(H(σ/Σσ))", "rank"),
+    "rank/entropy_rank": ("Entropy rank exp(H(σ/Σσ)) (Roy & Vetterli)", "rank"),
+    "rank/numerical_rank": ("Numerical rank (σ > σ_max·n·ε)", "singular directions"),
     "rank/sigma_max": ("Largest singular value σ_max", "σ"),
     "rank/sigma_min": ("Smallest singular value σ_min", "σ"),
+    "rank/sigma_min_nonzero": ("Smallest non-zero singular value", "σ"),
+    "rank/probe_states": ("Distinct probe states", "states"),
+    "rank/q_abs_max": ("Largest |Q| on the probe states", "|Q|"),
+    "train/fitting_iterations": ("Fitting iterations", "target refreshes"),
     "rank/count_above_threshold": ("Singular values above threshold", "count"),
-    "rank/ntk_velocity": ("NTK velocity", "cosine distance per measurement"),
+    "rank/ntk_velocity": ("NTK velocity", "cosine distance per step"),
     "replay/bytes": ("Replay memory", "bytes"),
     "replay/transitions": ("Replay size", "transitions"),
     "replay/compression_ratio": ("Replay compression ratio", "raw / compressed"),
     "safety/failures_total": ("Cumulative failures", "failures"),
     "time/steps_per_s": ("Throughput", "steps / s"),
   ]
+
+  /// Keys renamed since older runs were written, old to new: readers file an old run's values
+  /// under the new key, and a plot asked for the old key draws the new one.
+  public static let renamed = ["rank/effective_rank": "rank/entropy_rank"]
+
+  /// The current name of `key`.
+  public static func canonical(_ key: String) -> String { renamed[key] ?? key }
 
   /// The panel title of `key`.
   public static func title(_ key: String) -> String { known[key]?.title ?? key }

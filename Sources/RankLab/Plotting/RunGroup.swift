@@ -23,12 +23,15 @@ public struct RunGroup: Sendable {
 
   /// Reads every run under each path and groups seeds by (name, variant) from `run.json`;
   /// groups keep the order of the paths, and sweep values are in natural order (K=4 < K=16).
-  public static func load(paths: [String]) throws -> [RunGroup] {
+  /// `pool` names sweep axes whose values are replicates (the `map` of a study over maps): runs
+  /// that differ only in them join one group, `K=16,map=0` and `K=16,map=1` becoming `K=16`.
+  public static func load(paths: [String], pool: [String] = []) throws -> [RunGroup] {
     var groups: [RunGroup] = []
     for (source, path) in paths.enumerated() {
       var local: [RunGroup] = []
       for directory in try RunReader.discover(path) {
-        let record = try RunReader.read(directory)
+        var record = try RunReader.read(directory)
+        record.info.variant = pooledVariant(record.info.variant, pool: pool)
         let info = record.info
         if let index = local.firstIndex(where: {
           $0.name == info.name && $0.variant == info.variant
@@ -48,10 +51,24 @@ public struct RunGroup: Sendable {
         a.name != b.name
           ? NaturalOrder.less(a.name, b.name) : NaturalOrder.less(a.variant ?? "", b.variant ?? "")
       }
-      for index in local.indices { local[index].runs.sort { $0.info.seed < $1.info.seed } }
+      for index in local.indices {
+        local[index].runs.sort {
+          $0.info.seed != $1.info.seed
+            ? $0.info.seed < $1.info.seed : NaturalOrder.less($0.directory.path, $1.directory.path)
+        }
+      }
       groups += local
     }
     return relabel(groups)
+  }
+
+  /// A variant label without the `axis=value` parts of the pooled axes (nil when none is left).
+  public static func pooledVariant(_ variant: String?, pool: [String]) -> String? {
+    guard let variant, !pool.isEmpty else { return variant }
+    let kept = variant.split(separator: ",").filter { part in
+      !pool.contains { part.hasPrefix("\($0)=") }
+    }
+    return kept.isEmpty ? nil : kept.joined(separator: ",")
   }
 
   /// Labels each group by its variant when no other group has the same variant (K=16), else

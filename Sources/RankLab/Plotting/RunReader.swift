@@ -38,8 +38,22 @@ public enum RunReader {
   public static func read(_ directory: URL) throws -> RunRecord {
     let file = directory.appendingPathComponent("metrics.jsonl")
     let parsed = try parseMetrics(Data(contentsOf: file), file: file.path)
-    return RunRecord(
+    var record = RunRecord(
       directory: directory, info: info(of: directory), rows: parsed.rows, keys: parsed.keys)
+    record.outcome = outcome(of: directory)
+    return record
+  }
+
+  /// `summary.json` when present and readable (a finished run), else nil.
+  public static func outcome(of directory: URL) -> RunOutcome? {
+    guard let data = try? Data(contentsOf: directory.appendingPathComponent("summary.json")),
+      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    else { return nil }
+    func number(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
+    return RunOutcome(
+      finalReturnMean: number("final_return_mean"), finalSrank: number("final_srank"),
+      qAbsMax: number("q_abs_max"), qBound: number("q_bound"),
+      diverged: (object["diverged"] as? NSNumber)?.boolValue)
   }
 
   /// `run.json` when readable; otherwise the seed from the directory name and the parent
@@ -82,7 +96,8 @@ public enum RunReader {
           file: file, line: number, reason: "missing integer \"step\"")
       }
       var values: [String: Double] = [:]
-      for (key, value) in dictionary where key != "step" {
+      for (written, value) in dictionary where written != "step" {
+        let key = MetricLabel.canonical(written)
         keys.insert(key)
         if let number = value as? NSNumber, number.doubleValue.isFinite {
           values[key] = number.doubleValue

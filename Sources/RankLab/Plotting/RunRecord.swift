@@ -47,10 +47,34 @@ public struct SpectrumRow: Equatable, Sendable {
   }
 }
 
+/// What a finished run's `summary.json` says, read leniently (absent for unfinished runs).
+public struct RunOutcome: Equatable, Sendable {
+  /// The final evaluation's mean return (`eval.final_episodes` episodes).
+  public var finalReturnMean: Double?
+  public var finalSrank: Double?
+  public var qAbsMax: Double?
+  public var qBound: Double?
+  /// |Q| passed r_max / (1 − γ) (nil: not checked, e.g. an agent without action values).
+  public var diverged: Bool?
+
+  public init(
+    finalReturnMean: Double? = nil, finalSrank: Double? = nil, qAbsMax: Double? = nil,
+    qBound: Double? = nil, diverged: Bool? = nil
+  ) {
+    self.finalReturnMean = finalReturnMean
+    self.finalSrank = finalSrank
+    self.qAbsMax = qAbsMax
+    self.qBound = qBound
+    self.diverged = diverged
+  }
+}
+
 /// One seed's run directory, read: its identity, metric rows and the keys it ever logged.
 public struct RunRecord: Sendable {
   public var directory: URL
   public var info: RunIdentity
+  /// From `summary.json`, when the run finished.
+  public var outcome: RunOutcome?
   public var rows: [MetricsRow]
   /// Every key seen, including those whose values were all `null`.
   public var keys: Set<String>

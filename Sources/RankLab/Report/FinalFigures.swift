@@ -1,39 +1,76 @@
-/// The table of final figures: for each group and metric, the mean ± std across seeds of each
-/// seed's last logged value.
+/// The table of final figures: for each group and metric, the mean ± std across runs of each
+/// run's final value, over the runs that did not diverge; diverged runs are listed apart.
 public struct FinalFigures: Sendable {
-  /// One cell: statistics over the seeds that logged the metric.
+  /// One cell: statistics over the runs that logged the metric.
   public struct Cell: Equatable, Sendable {
     public var mean: Double
     public var std: Double
     public var seeds: Int
   }
 
-  /// The metrics the report tabulates, in column order, when logged.
+  /// A run whose |Q| passed r_max / (1 − γ) (`summary.json`'s `"diverged": true`).
+  public struct DivergedRun: Equatable, Sendable {
+    public var group: String
+    /// The run directory, relative to its group's (e.g. `K=256,map=2/1`).
+    public var run: String
+    public var qAbsMax: Double?
+    public var qBound: Double?
+    public var finalSrank: Double?
+    public var finalReturn: Double?
+  }
+
+  /// The metrics the report tabulates, in column order, when logged. The return is the final
+  /// evaluation's (`eval.final_episodes` episodes, as `run` prints and `summary.json` stores).
   public static let candidates = [
-    "eval/return_mean", "rank/srank", "rank/effective_rank", "rank/sigma_max", "train/loss",
-    "train/q_mean", "replay/compression_ratio", "safety/failures_total", "time/steps_per_s",
+    "eval/final_return_mean", "rank/srank", "rank/entropy_rank", "rank/numerical_rank",
+    "rank/sigma_max", "rank/q_abs_max", "train/loss", "train/q_mean", "safety/failures_total",
+    "time/steps_per_s",
   ]
 
   /// Column headings; the full key shows on hover.
   static let shortNames = [
-    "eval/return_mean": "return", "rank/srank": "srank", "rank/effective_rank": "effective rank",
-    "rank/sigma_max": "σ_max", "train/loss": "loss", "train/q_mean": "mean Q",
-    "replay/compression_ratio": "compression", "safety/failures_total": "failures",
-    "time/steps_per_s": "steps / s",
+    "eval/final_return_mean": "final return", "eval/return_mean": "return",
+    "rank/srank": "srank", "rank/entropy_rank": "entropy rank",
+    "rank/numerical_rank": "numerical rank", "rank/sigma_max": "σ_max",
+    "rank/q_abs_max": "max |Q|", "train/loss": "loss", "train/q_mean": "mean Q",
+    "safety/failures_total": "failures", "time/steps_per_s": "steps / s",
   ]
 
   public var metrics: [String]
-  public var rows: [(label: String, cells: [Cell?])]
+  /// Per group: its label, how many runs it has, how many diverged, and the cells over the
+  /// others.
+  public var rows: [(label: String, runs: Int, diverged: Int, cells: [Cell?])]
+  public var divergedRuns: [DivergedRun]
 
   public init(_ groups: [RunGroup], metrics: [String]? = nil) {
-    let keys = Set(RunGroup.availableKeys(groups))
-    let columns = metrics ?? Self.candidates.filter { keys.contains($0) }
+    var keys = Set(RunGroup.availableKeys(groups))
+    if groups.contains(where: { $0.runs.contains { $0.outcome?.finalReturnMean != nil } }) {
+      keys.insert("eval/final_return_mean")
+    }
+    var columns = metrics ?? Self.candidates.filter { keys.contains($0) }
+    // Runs without a final evaluation (unfinished, or from before it existed): the periodic one.
+    if metrics == nil && !keys.contains("eval/final_return_mean")
+      && keys.contains("eval/return_mean")
+    {
+      columns.insert("eval/return_mean", at: 0)
+    }
     self.metrics = columns
+    var diverged: [DivergedRun] = []
     rows = groups.map { group in
-      (
-        group.fullLabel,
+      let kept = group.runs.filter { $0.outcome?.diverged != true }
+      for run in group.runs where run.outcome?.diverged == true {
+        let parts = run.directory.pathComponents.suffix(group.variant == nil ? 1 : 2)
+        diverged.append(
+          DivergedRun(
+            group: group.fullLabel, run: parts.joined(separator: "/"),
+            qAbsMax: run.outcome?.qAbsMax, qBound: run.outcome?.qBound,
+            finalSrank: run.finalValue("rank/srank"),
+            finalReturn: Self.value(of: run, "eval/final_return_mean")))
+      }
+      return (
+        group.fullLabel, group.runs.count, group.runs.count - kept.count,
         columns.map { metric in
-          let finals = group.runs.compactMap { $0.finalValue(metric) }
+          let finals = kept.compactMap { Self.value(of: $0, metric) }
           guard !finals.isEmpty else { return nil }
           let mean = finals.reduce(0, +) / Double(finals.count)
           return Cell(
@@ -42,6 +79,15 @@ public struct FinalFigures: Sendable {
         }
       )
     }
+    divergedRuns = diverged
+  }
+
+  /// A run's final value of `metric`: the summary's final return, else the last logged value.
+  static func value(of run: RunRecord, _ metric: String) -> Double? {
+    if metric == "eval/final_return_mean", let value = run.outcome?.finalReturnMean {
+      return value
+    }
+    return run.finalValue(metric)
   }
 
   /// "12.3 ± 0.45" with significant digits suited to the value.
@@ -49,16 +95,19 @@ public struct FinalFigures: Sendable {
     "\(NumberText.compact(cell.mean)) ± \(NumberText.compact(cell.std))"
   }
 
-  /// The table as HTML.
+  /// The table as HTML, then the diverged runs (if any) in a table of their own.
   public var html: String {
     var out = "<div class=\"scroll\"><table class=\"final\">\n<thead><tr><th>run</th>"
+    out += "<th title=\"runs in the group; diverged runs are left out of the figures\">runs</th>"
     for metric in metrics {
       let short = Self.shortNames[metric] ?? metric
       out += "<th title=\"\(SVGMarkup.escape(metric))\">\(SVGMarkup.escape(short))</th>"
     }
     out += "</tr></thead>\n<tbody>\n"
     for row in rows {
-      out += "<tr><td>\(SVGMarkup.escape(row.label))</td>"
+      out += "<tr><td>\(SVGMarkup.escape(row.label))</td><td>\(row.runs)"
+      out += row.diverged > 0 ? " <span class=\"sd\">(\(row.diverged) diverged)</span>" : ""
+      out += "</td>"
       for cell in row.cells {
         guard let cell else {
           out += "<td>–</td>"
@@ -66,10 +115,23 @@ public struct FinalFigures: Sendable {
         }
         out += "<td>\(NumberText.compact(cell.mean)) <span class=\"sd\">± "
         out += "\(NumberText.compact(cell.std))</span>"
-        out += cell.seeds == 1 ? " <span class=\"sd\">(1 seed)</span>" : ""
+        out += cell.seeds == 1 ? " <span class=\"sd\">(1 run)</span>" : ""
         out += "</td>"
       }
       out += "</tr>\n"
+    }
+    out += "</tbody>\n</table></div>\n"
+    guard !divergedRuns.isEmpty else { return out }
+    func number(_ value: Double?) -> String { value.map(NumberText.compact) ?? "–" }
+    out += "<h3>Diverged runs</h3>\n<p class=\"note\">Runs whose largest |Q| on the probe states "
+    out += "passed r_max / (1 − γ), the most a discounted return can be; they are not in the "
+    out += "figures above.</p>\n<div class=\"scroll\"><table class=\"final\">\n<thead><tr>"
+    out += "<th>group</th><th>run</th><th>max |Q|</th><th>bound</th><th>final srank</th>"
+    out += "<th>final return</th></tr></thead>\n<tbody>\n"
+    for run in divergedRuns {
+      out += "<tr><td>\(SVGMarkup.escape(run.group))</td><td>\(SVGMarkup.escape(run.run))</td>"
+      out += "<td>\(number(run.qAbsMax))</td><td>\(number(run.qBound))</td>"
+      out += "<td>\(number(run.finalSrank))</td><td>\(number(run.finalReturn))</td></tr>\n"
     }
     return out + "</tbody>\n</table></div>\n"
   }

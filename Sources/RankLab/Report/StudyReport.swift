@@ -17,11 +17,10 @@ public struct StudyReport {
   /// Figures drawn when their metrics were logged: (heading, metrics, log y, caption).
   static let figures: [(String, [String], Bool, String?)] = [
     ("Return", ["eval/return_mean"], false, nil),
-    ("Feature rank", ["rank/srank", "rank/effective_rank"], false, nil),
+    ("Feature rank", ["rank/srank", "rank/entropy_rank"], false, nil),
     ("Loss", ["train/loss"], true, nil),
     ("Singular values", ["rank/sigma_max"], true, nil),
     ("Kernel velocity", ["rank/ntk_velocity"], false, nil),
-    ("Replay compression", ["replay/compression_ratio"], false, nil),
     ("Safety", ["safety/failures_total"], false, "Failures counted during training, cumulative."),
   ]
 
@@ -33,8 +32,10 @@ public struct StudyReport {
     var page = HTMLPage(title: title)
     page.sections.append("<h1>\(SVGMarkup.escape(title))</h1>\n<p class=\"meta\">\(meta)</p>\n")
     page.sections.append(
-      "<h2>Final figures</h2>\n<p class=\"note\">Last logged value of each seed, mean ± "
-        + "standard deviation across seeds.</p>\n" + FinalFigures(groups).html)
+      "<h2>Final figures</h2>\n<p class=\"note\">Final value of each run (the return: the "
+        + "final evaluation's mean, as summary.json stores it; the rest: the last logged value), "
+        + "mean ± standard deviation across runs (seeds, and the maps pooled with them).</p>\n"
+        + FinalFigures(groups).html + kSweepSummary)
     let keys = Set(RunGroup.availableKeys(groups))
     var chartIndex = 0
     for (heading, metrics, logY, caption) in Self.figures {
@@ -82,14 +83,44 @@ public struct StudyReport {
 
   private func defaultCaption(_ heading: String) -> String? {
     guard heading == "Feature rank" else { return nil }
-    let sweepsK = groups.contains { $0.variant?.hasPrefix("K=") == true }
-    let text =
-      "srank(δ = 0.01): the fewest singular values of the penultimate-layer features that "
-      + "hold 99% of their sum, on a fixed probe batch."
-    return sweepsK
-      ? text + " Kumar et al. (2020): with more gradient steps K per target update srank falls "
-        + "further; Monte-Carlo regression (no bootstrapping) and the srank penalty hold it up."
-      : text
+    return "srank(δ = 0.01): the fewest singular values of the penultimate-layer features that "
+      + "hold 99% of their sum; entropy rank: Roy & Vetterli's exp(H(σ/Σσ)). Measured on fixed "
+      + "distinct probe states (every reachable state of a gridworld)."
+  }
+
+  /// For each study sweeping K (variants labelled `K=...`): its final srank by K, as measured
+  /// here, and whether it falls as K grows, the direction Kumar et al. (2020) report.
+  private var kSweepSummary: String {
+    let table = FinalFigures(groups, metrics: ["rank/srank"])
+    var studies: [String] = []
+    var points: [String: [(k: Int, srank: Double)]] = [:]
+    for (group, row) in zip(groups, table.rows) {
+      guard let variant = group.variant, variant.hasPrefix("K="),
+        let k = Int(variant.dropFirst(2).prefix { $0.isNumber }), let cell = row.cells[0]
+      else { continue }
+      if points[group.name] == nil { studies.append(group.name) }
+      points[group.name, default: []].append((k, cell.mean))
+    }
+    var out = ""
+    for study in studies {
+      guard let measured = points[study]?.sorted(by: { $0.k < $1.k }), measured.count >= 2
+      else { continue }
+      let list = measured.map { "K=\($0.k) \(NumberText.compact($0.srank))" }
+      let falling = zip(measured, measured.dropFirst()).allSatisfy { $1.srank < $0.srank }
+      let lower = measured.last!.srank < measured.first!.srank
+      let verdict =
+        falling
+        ? "It falls with every increase of K, the direction Kumar et al. (2020) report."
+        : lower
+          ? "It is lower at the largest K than at the smallest but does not fall at every step "
+            + "of K: only partly the monotone fall Kumar et al. (2020) report."
+          : "It does not fall as K grows, unlike the fall Kumar et al. (2020) report."
+      out +=
+        "<p class=\"note\">\(SVGMarkup.escape(study)): measured final srank by K (mean over "
+        + "runs that did not diverge): " + SVGMarkup.escape(list.joined(separator: ", ")) + ". "
+        + SVGMarkup.escape(verdict) + "</p>\n"
+    }
+    return out
   }
 
   private var configSection: String {
@@ -106,22 +137,37 @@ public struct StudyReport {
     return out
   }
 
-  /// Recorded episodes: files under each run's `replays/` folder, linked relative to the page.
-  private var replaySection: String {
-    var links: [String] = []
+  /// Recorded episodes (files under each run's `replays/` folder) and where the page links
+  /// them: in place when they lie under the page's directory, else copied to
+  /// `report-replays/<run path>/<file>` beside the page (`ranklab report` makes the copies).
+  public var replayCopies: [(from: URL, to: URL, group: String, seed: Int, file: String)] {
+    var copies: [(from: URL, to: URL, group: String, seed: Int, file: String)] = []
     let fm = FileManager.default
+    let base = outputDirectory.standardizedFileURL
     for group in groups {
       for run in group.runs {
         let folder = run.directory.appendingPathComponent("replays")
         let files = ((try? fm.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
         for file in files {
-          let path = folder.appendingPathComponent(file).path
-          let href = relativePath(path)
-          links.append(
-            "<li><a href=\"\(SVGMarkup.escape(href))\">\(SVGMarkup.escape(group.label)) seed "
-              + "\(run.info.seed): \(SVGMarkup.escape(file))</a></li>")
+          let source = folder.appendingPathComponent(file).standardizedFileURL
+          var target = source
+          if !source.path.hasPrefix(base.path + "/") {
+            let runPath = run.directory.standardizedFileURL.pathComponents.suffix(3)
+              .joined(separator: "-")
+            target = base.appendingPathComponent("report-replays")
+              .appendingPathComponent(runPath).appendingPathComponent(file)
+          }
+          copies.append((source, target, group.label, run.info.seed, file))
         }
       }
+    }
+    return copies
+  }
+
+  private var replaySection: String {
+    let links = replayCopies.map { copy in
+      "<li><a href=\"\(SVGMarkup.escape(relativePath(copy.to.path)))\">"
+        + "\(SVGMarkup.escape(copy.group)) seed \(copy.seed): \(SVGMarkup.escape(copy.file))</a></li>"
     }
     var out = "<h2>Recorded replays</h2>\n"
     if links.isEmpty {
