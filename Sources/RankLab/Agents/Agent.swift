@@ -50,6 +50,12 @@ public protocol Agent: AnyObject {
   /// per field.
   func recordedValues(_ observation: UnsafeBufferPointer<Float>, action: Action) -> [[Float]]
 
+  /// Other policies the agent can act with, evaluated beside it at the end of a run on the same
+  /// episode seeds (a distillation student's teachers and their ensemble); may be empty.
+  var comparisonPolicies: [String] { get }
+  /// Makes the greedy `act` follow one of `comparisonPolicies` (nil: the agent's own policy).
+  func actAs(_ policy: String?)
+
   /// Scalars to log with every metrics row, e.g. the exploration rate.
   func statusMetrics(step: Int) -> [(key: String, value: Double)]
 
@@ -71,6 +77,8 @@ extension Agent {
   public func episodeStarted(training: Bool) {}
   public func episodeEnded(return: Double, cost: Double, length: Int) {}
   public func statusMetrics(step: Int) -> [(key: String, value: Double)] { [] }
+  public var comparisonPolicies: [String] { [] }
+  public func actAs(_ policy: String?) {}
   public func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]? {
     nil
   }

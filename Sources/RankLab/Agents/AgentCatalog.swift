@@ -8,12 +8,19 @@ public struct AgentContext {
   public var observationSpace: Space
   public var actionSpace: Space
   public var seed: Int
+  /// Built to act from a policy file only (no training): a distillation student then loads
+  /// no teachers.
+  public var policyOnly: Bool
 
-  public init(config: ExperimentConfig, observationSpace: Space, actionSpace: Space, seed: Int) {
+  public init(
+    config: ExperimentConfig, observationSpace: Space, actionSpace: Space, seed: Int,
+    policyOnly: Bool = false
+  ) {
     self.config = config
     self.observationSpace = observationSpace
     self.actionSpace = actionSpace
     self.seed = seed
+    self.policyOnly = policyOnly
   }
 
   /// Network initialisation (stream 2).
@@ -51,6 +58,10 @@ public enum AgentCatalog {
       algorithms: [.sac],
       summary: "soft actor-critic: continuous (tanh Gaussian) or discrete (categorical)"
     ) { try SACAgent(context: $0) },
+    AgentEntry(
+      algorithms: [.distill],
+      summary: "policy distillation: a student network learns to act as teacher runs"
+    ) { try DistillationAgent(context: $0) },
   ]
 
   /// Builds the agent the config's `agent.algorithm` names.

@@ -64,7 +64,11 @@ public struct ExperimentConfig: ConfigSchema {
 
   public static var shapes: [String: Node] {
     // eval.env: a whole environment section of its own.
-    ["eval.env": (try? NodeEncoder().encode(EnvConfig())) ?? Node("null")]
+    // agent.distill.teachers[]: each teacher is a path.
+    [
+      "eval.env": (try? NodeEncoder().encode(EnvConfig())) ?? Node("null"),
+      "agent.distill.teachers[]": Node("", Tag(.str)),
+    ]
   }
 
   public static let numberMappings: Set<String> = ["env.params", "eval.env.params"]
@@ -78,6 +82,9 @@ public struct ExperimentConfig: ConfigSchema {
     "agent.dqn.target_update.unit": TargetUpdateConfig.Unit.allCases.map(\.rawValue),
     "agent.dqn.regularizer.kind": RegularizerConfig.Kind.allCases.map(\.rawValue),
     "agent.sac.rank_network": SACConfig.MeasuredNetwork.allCases.map(\.rawValue),
+    "agent.distill.loss": DistillConfig.Loss.allCases.map(\.rawValue),
+    "agent.distill.data": DistillConfig.Data.allCases.map(\.rawValue),
+    "agent.distill.ensemble": DistillConfig.Ensemble.allCases.map(\.rawValue),
     "env.observation": GridObservation.allCases.map(\.rawValue),
     "eval.env.observation": GridObservation.allCases.map(\.rawValue),
     "offline.behaviour": OfflineConfig.Behaviour.allCases.map(\.rawValue),
@@ -92,8 +99,10 @@ public struct ExperimentConfig: ConfigSchema {
     require(!seeds.isEmpty, "seeds", "needs at least one seed")
     require(seeds.allSatisfy { $0 >= 0 }, "seeds", "must be non-negative")
     require(steps > 0, "steps", "must be positive")
+    // A distillation student may be linear (`hidden: []`).
     require(
-      !agent.network.hidden.isEmpty && agent.network.hidden.allSatisfy { $0 > 0 },
+      (!agent.network.hidden.isEmpty || agent.algorithm == .distill)
+        && agent.network.hidden.allSatisfy { $0 > 0 },
       "agent.network.hidden",
       "must list at least one positive layer width")
     require(agent.learningRate > 0, "agent.learning_rate", "must be positive")
@@ -159,6 +168,7 @@ public struct ExperimentConfig: ConfigSchema {
         !replay.prioritized.enabled, "replay.prioritized.enabled",
         "is not implemented for SAC (its update samples uniformly); turn it off")
     }
+    if let distill = agent.distill { problems += distill.problems(offline: offline.enabled) }
     require(replay.capacity >= 1, "replay.capacity", "must be at least 1")
     require(
       (1...ReplayBuffer.maxChunkSize).contains(replay.chunkSize), "replay.chunk_size",
@@ -244,12 +254,13 @@ public struct AgentConfig: Codable, Equatable, Sendable {
   /// with the target refreshed every `agent.fqi.k` gradient steps (one fitting iteration) and the
   /// iterations counted; cql: discrete CQL(H), for offline data; mc: regression onto Monte-Carlo
   /// returns, no bootstrapping (the control); sac: soft actor-critic, continuous or discrete by
-  /// the action space.
+  /// the action space; distill: a student network learning to act as teacher runs
+  /// (`agent.distill`).
   public enum Algorithm: String, Codable, CaseIterable, Sendable {
-    case dqn, fqi, cql, mc, sac
+    case dqn, fqi, cql, mc, sac, distill
 
     /// The value-based family (QLearningAgent), which reads `agent.dqn`.
-    public var isValueBased: Bool { self != .sac }
+    public var isValueBased: Bool { self != .sac && self != .distill }
   }
   public enum Loss: String, Codable, CaseIterable, Sendable { case huber, mse }
 
@@ -278,6 +289,8 @@ public struct AgentConfig: Codable, Equatable, Sendable {
   public var cql: CQLConfig? = nil
   /// Soft actor-critic (sac).
   public var sac: SACConfig? = nil
+  /// Policy distillation (distill).
+  public var distill: DistillConfig? = nil
 
   enum CodingKeys: String, CodingKey {
     case algorithm, network, gamma
@@ -289,7 +302,7 @@ public struct AgentConfig: Codable, Equatable, Sendable {
     case trainFreq = "train_freq"
     case gradientSteps = "gradient_steps"
     case learningStarts = "learning_starts"
-    case dqn, fqi, cql, sac
+    case dqn, fqi, cql, sac, distill
   }
 
   // Sections the algorithm does not read are left out (not written as null), so a resolved
@@ -311,11 +324,13 @@ public struct AgentConfig: Codable, Equatable, Sendable {
     try c.encodeIfPresent(fqi, forKey: .fqi)
     try c.encodeIfPresent(cql, forKey: .cql)
     try c.encodeIfPresent(sac, forKey: .sac)
+    try c.encodeIfPresent(distill, forKey: .distill)
   }
 
   /// Which algorithms read each section.
   static let sectionOwners: [String: [Algorithm]] = [
     "dqn": [.dqn, .fqi, .cql, .mc], "fqi": [.fqi], "cql": [.cql], "sac": [.sac],
+    "distill": [.distill],
   ]
 
   /// The defaults for `algorithm`: its sections present, the others absent, and SB3's shared
@@ -326,6 +341,14 @@ public struct AgentConfig: Codable, Equatable, Sendable {
     config.dqn = algorithm.isValueBased ? DQNConfig() : nil
     config.fqi = algorithm == .fqi ? FQIConfig() : nil
     config.cql = algorithm == .cql ? CQLConfig() : nil
+    if algorithm == .distill {
+      // Supervised regression: one gradient step per environment step, a smaller rate.
+      config.distill = DistillConfig()
+      config.learningRate = 1e-3
+      config.trainFreq = 1
+      config.gradientSteps = 1
+      config.learningStarts = 1_000
+    }
     if algorithm == .sac {
       config.sac = SACConfig()
       config.learningRate = 3e-4

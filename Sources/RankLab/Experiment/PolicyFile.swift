@@ -88,7 +88,7 @@ public enum PolicyFile {
       agent = try AgentCatalog.make(
         AgentContext(
           config: config, observationSpace: meta.observationSpace,
-          actionSpace: meta.actionSpace, seed: 0))
+          actionSpace: meta.actionSpace, seed: 0, policyOnly: true))
       try agent.loadPolicy(from: archive)
     } catch {
       throw PolicyError("\(url.path): cannot rebuild the policy (\(error))")

@@ -323,11 +323,22 @@ struct TrainingLoop<E: Environment> {
         header: episodeHeader,
         resetObservation: first)
     }
+    // The agent's other policies (a student's teachers, their ensemble) on the same seeds.
+    var comparisons: [String: Double] = [:]
+    for policy in agent.comparisonPolicies {
+      agent.actAs(policy)
+      defer { agent.actAs(nil) }
+      let result = try Evaluation.run(
+        &state.evalEnv, agent: agent, episodes: episodes, seeds: seeds)
+      row.values.append(("eval/\(policy)/final_return_mean", result.mean))
+      row.values.append(("eval/\(policy)/final_return_std", result.standardDeviation))
+      comparisons[policy] = result.mean
+    }
     metrics.write(row)
     let summary = RunSummary(
       directory: directory.url, finalReturnMean: row["eval/final_return_mean"],
       finalReturnStd: row["eval/final_return_std"], finalSrank: state.lastSrank, timeSeconds: time,
-      timeFractions: time.fractions)
+      timeFractions: time.fractions, comparisons: comparisons.isEmpty ? nil : comparisons)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     try AtomicFile.write(Array(try encoder.encode(summary)), to: directory.summary)

@@ -178,11 +178,15 @@ public struct RunSummary: Codable, Sendable {
   /// Wall-clock seconds by part of the loop, in the process that finished the run.
   public var timeSeconds: TimeBreakdown?
   public var timeFractions: [String: Double]?
+  /// Final return means of the agent's comparison policies on the same episodes (a
+  /// distillation run: `teacher_K`, `ensemble`).
+  public var comparisons: [String: Double]?
 
   public init(
     directory: URL, finalReturnMean: Double? = nil, finalReturnStd: Double? = nil,
     finalSrank: Int? = nil,
-    timeSeconds: TimeBreakdown? = nil, timeFractions: [String: Double]? = nil
+    timeSeconds: TimeBreakdown? = nil, timeFractions: [String: Double]? = nil,
+    comparisons: [String: Double]? = nil
   ) {
     self.directory = directory
     self.finalReturnMean = finalReturnMean
@@ -190,6 +194,7 @@ public struct RunSummary: Codable, Sendable {
     self.finalSrank = finalSrank
     self.timeSeconds = timeSeconds
     self.timeFractions = timeFractions
+    self.comparisons = comparisons
   }
 
   enum CodingKeys: String, CodingKey {
@@ -199,6 +204,7 @@ public struct RunSummary: Codable, Sendable {
     case finalReturnMean = "final_return_mean"
     case finalReturnStd = "final_return_std"
     case finalSrank = "final_srank"
+    case comparisons = "comparison_final_return_mean"
   }
 }
 

@@ -1,0 +1,288 @@
+import Environments
+import Foundation
+import Testing
+
+@testable import RankLab
+
+/// Policy distillation: each loss's gradient against finite differences, a student learning to
+/// agree with a hand-built teacher, ensembles, self-distillation rounds and the bad inputs.
+@Suite(.serialized) struct DistillationTests {
+  /// A hand-built teacher: a DQN agent's randomly initialised Q-network (a fixed, nonlinear
+  /// greedy policy) on CartPole, saved as a finished run's policy file in `directory`.
+  static func makeTeacher(_ directory: URL, seed: UInt64, hidden: [Int] = [32, 32]) throws {
+    var config = ExperimentConfig()
+    config.agent.network.hidden = hidden
+    var initRNG = PCG64(seed: seed, stream: [2])
+    let teacher = QLearningAgent(
+      config: config.agent, observationCount: 4, actionCount: 2, totalSteps: config.steps,
+      initRNG: &initRNG, rng: PCG64(seed: seed, stream: [3]))
+    let env = CartPole()
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    try PolicyFile.write(
+      agent: teacher, config: config, observationSpace: env.observationSpace,
+      actionSpace: env.actionSpace, to: directory.appendingPathComponent(PolicyFile.name))
+  }
+
+  static func config(teachers: [URL], extra: String = "", hidden: String = "[16]") -> String {
+    """
+    name: student
+    steps: 3000
+    env: {id: CartPole-v1}
+    agent:
+      algorithm: distill
+      network: {hidden: \(hidden)}
+      batch_size: 32
+      learning_starts: 200
+      distill:
+        teachers: [\(teachers.map(\.path).joined(separator: ", "))]
+        exploration_eps: 0.2
+    \(extra)
+    replay: {capacity: 3000}
+    eval: {every: 3000, episodes: 2, final_episodes: 3}
+    rank: {every: 1000, probe_size: 64}
+    checkpoint: {every: 0}
+    log: {every: 500}
+    """
+  }
+
+  static func makeRun(_ root: URL, text: String, name: String = "student") throws -> TrainingRun {
+    let loaded = try ConfigLoader.load(ExperimentConfig.self, text: text, file: "distill.yaml")
+    let run = TrainingRun(
+      config: loaded.config, variant: "", seed: 0,
+      directory: RunDirectory(
+        experiment: root.appendingPathComponent(name), variant: "", seed: 0),
+      resolvedYAML: loaded.resolvedYAML)
+    run.showProgress = false
+    return run
+  }
+
+  static func lastRow(_ directory: RunDirectory, with key: String) throws -> [String: Double] {
+    let lines = try String(contentsOf: directory.metrics, encoding: .utf8).split(separator: "\n")
+    for line in lines.reversed() {
+      let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+      if object[key] != nil { return object.compactMapValues { $0 as? Double } }
+    }
+    return [:]
+  }
+
+  @Test(arguments: [
+    (DistillConfig.Loss.kl, Float(0)), (.nll, 0), (.mse, 0), (.kd, 0), (.kd, 0.3),
+  ])
+  func lossGradientsMatchFiniteDifferences(loss: DistillConfig.Loss, hardLabelWeight: Float) {
+    var rng = PCG64(seed: 9)
+    let (rows, columns) = (3, 4)
+    let temperature: Float = loss == .kd ? 2 : 1
+    let z0 = GradientCheckTests.randoms(rows * columns, &rng, scale: 2)
+    let q = GradientCheckTests.randoms(rows * columns, &rng, scale: 3)
+    var p = [Float](repeating: 0, count: rows * columns)
+    q.withUnsafeBufferPointer { qb in
+      p.withUnsafeMutableBufferPointer {
+        // kl: Rusu's sharpening of Q-values (τ = 0.5 keeps the targets soft enough to test).
+        Losses.softmax(
+          qb, rows: rows, columns: columns, temperature: loss == .kd ? temperature : 0.5, into: $0)
+      }
+    }
+    let labels = (0..<rows).map { Int32(QLearningAgent.argmax(q, $0 * columns, columns)) }
+    var gradient = [Float](repeating: 0, count: rows * columns)
+    var scratch = gradient
+    var unused = gradient
+    var unusedScratch = gradient
+    func value(_ z: [Float], _ g: inout [Float], _ s: inout [Float]) -> Float {
+      z.withUnsafeBufferPointer { zb in
+        q.withUnsafeBufferPointer { qb in
+          p.withUnsafeBufferPointer { pb in
+            labels.withUnsafeBufferPointer { lb in
+              g.withUnsafeMutableBufferPointer { gb in
+                s.withUnsafeMutableBufferPointer { sb in
+                  DistillationLoss.evaluate(
+                    loss, student: zb, teacherOutputs: qb, teacherProbabilities: pb, labels: lb,
+                    rows: rows, columns: columns, temperature: temperature,
+                    hardLabelWeight: hardLabelWeight, gradient: gb, scratch: sb)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    let total = value(z0, &gradient, &scratch)
+    #expect(total > 0)
+    for i in 0..<z0.count {
+      let numeric = GradientCheckTests.numeric(z0, i, h: 1e-3) {
+        Double(value($0, &unused, &unusedScratch))
+      }
+      #expect(
+        GradientCheckTests.close(Double(gradient[i]), numeric),
+        "\(loss) \(i): \(gradient[i]) vs \(numeric)")
+    }
+  }
+
+  @Test func hintonScaleKeepsTheSoftGradientComparableAcrossTemperatures() {
+    // Hinton et al.: for large T the soft term's gradient is ≈ (z − q) / (rows · columns) once
+    // scaled by T², whatever T; without T² it would shrink as 1/T².
+    var rng = PCG64(seed: 3)
+    let (rows, columns) = (2, 3)
+    let q = GradientCheckTests.randoms(rows * columns, &rng)
+    let z = GradientCheckTests.randoms(rows * columns, &rng)
+    func gradientNorm(_ t: Float) -> Float {
+      var p = [Float](repeating: 0, count: rows * columns)
+      var g = p
+      var s = p
+      q.withUnsafeBufferPointer { qb in
+        p.withUnsafeMutableBufferPointer {
+          Losses.softmax(qb, rows: rows, columns: columns, temperature: t, into: $0)
+        }
+      }
+      let labels = [Int32](repeating: 0, count: rows)
+      _ = z.withUnsafeBufferPointer { zb in
+        q.withUnsafeBufferPointer { qb in
+          p.withUnsafeBufferPointer { pb in
+            labels.withUnsafeBufferPointer { lb in
+              g.withUnsafeMutableBufferPointer { gb in
+                s.withUnsafeMutableBufferPointer { sb in
+                  DistillationLoss.evaluate(
+                    .kd, student: zb, teacherOutputs: qb, teacherProbabilities: pb, labels: lb,
+                    rows: rows, columns: columns, temperature: t, hardLabelWeight: 0,
+                    gradient: gb, scratch: sb)
+                }
+              }
+            }
+          }
+        }
+      }
+      return g.map { $0 * $0 }.reduce(0, +).squareRoot()
+    }
+    let (at10, at40) = (gradientNorm(10), gradientNorm(40))
+    #expect(abs(at10 - at40) / at40 < 0.1, "\(at10) vs \(at40)")
+  }
+
+  @Test func studentLearnsToAgreeWithAHandBuiltTeacher() throws {
+    let root = try temporaryDirectory()
+    let teacher = root.appendingPathComponent("teacher")
+    try Self.makeTeacher(teacher, seed: 5)
+    let run = try Self.makeRun(root, text: Self.config(teachers: [teacher]))
+    let summary = try run.run()
+    let last = try Self.lastRow(run.directory, with: "distill/agreement")
+    #expect((last["distill/agreement"] ?? 0) >= 0.95, "\(last)")
+    #expect(last["distill/student_parameters"] == Double(4 * 16 + 16 + 16 * 2 + 2))
+    #expect(last["distill/teacher_parameters"] == Double(4 * 32 + 32 + 32 * 32 + 32 + 32 * 2 + 2))
+    let rank = try Self.lastRow(run.directory, with: "rank/srank")
+    #expect((rank["rank/srank"] ?? 0) >= 1)
+    // The teacher acts on the final evaluation's seeds beside the student.
+    #expect(summary.comparisons?["teacher_0"] != nil)
+    // The student's policy file acts without its teachers.
+    let student = try PolicyFile.load(run.directory.url.path)
+    #expect(student.meta.algorithm == "distill")
+    var env = CartPole()
+    var seedSource = PCG64(seed: 0, stream: [6])
+    let seeds = (0..<3).map { _ in seedSource.next() >> 1 }
+    let replayed = try Evaluation.run(&env, agent: student.agent, episodes: 3, seeds: seeds)
+    #expect(replayed.mean == summary.finalReturnMean)
+  }
+
+  @Test func ensembleOfTwoTeachersIntoALinearStudentWithDAgger() throws {
+    let root = try temporaryDirectory()
+    let teachers = [root.appendingPathComponent("t0"), root.appendingPathComponent("t1")]
+    for (k, url) in teachers.enumerated() { try Self.makeTeacher(url, seed: UInt64(10 + k)) }
+    let text = Self.config(teachers: teachers, hidden: "[]")
+      .replacingOccurrences(of: "steps: 3000", with: "steps: 1200")
+      .replacingOccurrences(
+        of: "exploration_eps: 0.2", with: "exploration_eps: 0.2\n    data: dagger\n    loss: kd")
+    let run = try Self.makeRun(root, text: text)
+    let summary = try run.run()
+    #expect(
+      Set(summary.comparisons?.keys.map { $0 } ?? []) == ["teacher_0", "teacher_1", "ensemble"])
+    let last = try Self.lastRow(run.directory, with: "distill/dagger_beta")
+    #expect((last["distill/dagger_beta"] ?? 1) < 1)
+    let row = try Self.lastRow(run.directory, with: "distill/student_parameters")
+    #expect(row["distill/student_parameters"] == Double(4 * 2 + 2))
+  }
+
+  @Test func selfDistillationRoundsChainAndResume() throws {
+    let root = try temporaryDirectory()
+    let teacher = root.appendingPathComponent("teacher")
+    try Self.makeTeacher(teacher, seed: 5, hidden: [16])
+    let text = Self.config(teachers: [teacher])
+      .replacingOccurrences(of: "steps: 3000", with: "steps: 600")
+      .replacingOccurrences(of: "exploration_eps: 0.2", with: "exploration_eps: 0.2\n    rounds: 2")
+    let loaded = try ConfigLoader.load(ExperimentConfig.self, text: text, file: "rounds.yaml")
+    let experiment = root.appendingPathComponent("rounds")
+    let rounds = try DistillationRounds.plan(
+      config: loaded.config, variant: "", seed: 0, experiment: experiment, force: false)
+    #expect(rounds.map(\.start) == [.fresh, .fresh])
+    #expect(rounds[1].run.config.agent.distill?.teachers == [rounds[0].run.directory.url.path])
+    #expect(rounds[1].run.config.agent.distill?.reference == teacher.path)
+    for round in rounds {
+      round.run.showProgress = false
+      try round.run.run()
+    }
+    let second = try Self.lastRow(rounds[1].run.directory, with: "distill/agreement_reference")
+    #expect(second["distill/agreement_reference"] != nil)
+    // Run again: both rounds are kept as they are.
+    let again = try DistillationRounds.plan(
+      config: loaded.config, variant: "", seed: 0, experiment: experiment, force: false)
+    #expect(again.map(\.start) == [.finished, .finished])
+  }
+
+  @Test func badTeachersAreOneLineErrorsAndNothingIsWritten() throws {
+    let root = try temporaryDirectory()
+    let empty = root.appendingPathComponent("unfinished")
+    try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+    let gridTeacher = root.appendingPathComponent("grid")
+    try FileManager.default.createDirectory(at: gridTeacher, withIntermediateDirectories: true)
+    var grid = ExperimentConfig()
+    grid.env.id = "gridworld/four-rooms"
+    grid.agent.network.hidden = [8]
+    let gridEnv = try EnvironmentCatalog.make(id: grid.env.id, options: grid.env.options)
+    let gridAgent = try AgentCatalog.make(
+      AgentContext(
+        config: grid, observationSpace: gridEnv.observationSpace,
+        actionSpace: gridEnv.actionSpace, seed: 0))
+    try PolicyFile.write(
+      agent: gridAgent, config: grid, observationSpace: gridEnv.observationSpace,
+      actionSpace: gridEnv.actionSpace, to: gridTeacher.appendingPathComponent(PolicyFile.name))
+    for (teacher, expected) in [
+      (empty, "agent.distill.teachers[0]: \(empty.path): no policy.rlck"),
+      (gridTeacher, "the teacher's observation space is"),
+    ] {
+      let run = try Self.makeRun(root, text: Self.config(teachers: [teacher]), name: "bad")
+      do {
+        try run.run()
+        Issue.record("a run started with teacher \(teacher.path)")
+      } catch let error as RunError {
+        #expect(error.description.contains(expected), "\(error)")
+        #expect(!error.description.contains("\n"))
+      }
+      #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("bad").path))
+    }
+  }
+
+  @Test func temperaturesAndSectionsAreChecked() throws {
+    let teacher = URL(fileURLWithPath: "/nonexistent")
+    for (extra, key) in [
+      ("tau: 0", "agent.distill.tau"), ("temperature: -1", "agent.distill.temperature"),
+      ("data: offline", "agent.distill.data"),
+    ] {
+      let text = Self.config(teachers: [teacher]).replacingOccurrences(
+        of: "exploration_eps: 0.2", with: "exploration_eps: 0.2\n    \(extra)")
+      do {
+        _ = try ConfigLoader.load(ExperimentConfig.self, text: text, file: "d.yaml")
+        Issue.record("\(extra) was accepted")
+      } catch let error as ConfigError {
+        #expect(error.description.contains(key), "\(error)")
+      }
+    }
+    do {
+      _ = try ConfigLoader.load(
+        ExperimentConfig.self, text: "agent: {algorithm: dqn, distill: {tau: 0.1}}",
+        file: "d.yaml")
+      Issue.record("a distill section was accepted for dqn")
+    } catch let error as ConfigError {
+      #expect(error.description.contains("belongs to algorithm distill"))
+    }
+    let overridden = try ConfigLoader.load(
+      ExperimentConfig.self, text: Self.config(teachers: [teacher]), file: "d.yaml",
+      overrides: ["agent.distill.teachers=[runs/a/0,runs/b/0]"])
+    #expect(overridden.config.agent.distill?.teachers == ["runs/a/0", "runs/b/0"])
+  }
+}
