@@ -180,6 +180,35 @@ import Testing
     #expect(replayed.mean == summary.finalReturnMean)
   }
 
+  @Test func discreteSACTeacherIsMatchedAsAPolicy() throws {
+    // A policy teacher: the student matches softmax of the actor's logits (KL between the
+    // policies, no τ sharpening).
+    let root = try temporaryDirectory()
+    let teacher = root.appendingPathComponent("sac")
+    var config = ExperimentConfig()
+    config.agent = AgentConfig.defaults(for: .sac)
+    config.agent.network.hidden = [16]
+    let env = CartPole()
+    let sac = try AgentCatalog.make(
+      AgentContext(
+        config: config, observationSpace: env.observationSpace, actionSpace: env.actionSpace,
+        seed: 3))
+    try FileManager.default.createDirectory(at: teacher, withIntermediateDirectories: true)
+    try PolicyFile.write(
+      agent: sac, config: config, observationSpace: env.observationSpace,
+      actionSpace: env.actionSpace, to: teacher.appendingPathComponent(PolicyFile.name))
+    let run = try Self.makeRun(root, text: Self.config(teachers: [teacher]))
+    try run.run()
+    let rows = try String(contentsOf: run.directory.metrics, encoding: .utf8)
+      .split(separator: "\n").compactMap {
+        (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?[
+          "distill/loss"] as? Double
+      }
+    let last = try Self.lastRow(run.directory, with: "distill/agreement")
+    #expect(rows.count >= 2 && rows.last! < rows.first! / 2, "\(rows)")
+    #expect((last["distill/agreement"] ?? 0) >= 0.9, "\(last)")
+  }
+
   @Test func ensembleOfTwoTeachersIntoALinearStudentWithDAgger() throws {
     let root = try temporaryDirectory()
     let teachers = [root.appendingPathComponent("t0"), root.appendingPathComponent("t1")]
