@@ -170,6 +170,8 @@ import Testing
     #expect((rank["rank/srank"] ?? 0) >= 1)
     // The teacher acts on the final evaluation's seeds beside the student.
     #expect(summary.comparisons?["teacher_0"] != nil)
+    // The teacher's srank on the student's probe states, beside the student's.
+    #expect((summary.comparisonSranks?["teacher_0"] ?? 0) >= 1)
     // The student's policy file acts without its teachers.
     let student = try PolicyFile.load(run.directory.url.path)
     #expect(student.meta.algorithm == "distill")
@@ -227,6 +229,22 @@ import Testing
     #expect(row["distill/student_parameters"] == Double(4 * 2 + 2))
   }
 
+  @Test func offlineDistillationFromACollectedDataset() throws {
+    let root = try temporaryDirectory()
+    let teacher = root.appendingPathComponent("teacher")
+    try Self.makeTeacher(teacher, seed: 7)
+    let text = Self.config(teachers: [teacher])
+      .replacingOccurrences(of: "steps: 3000", with: "steps: 2000")
+      .replacingOccurrences(of: "exploration_eps: 0.2", with: "data: offline")
+      .replacingOccurrences(
+        of: "replay: {capacity: 3000}",
+        with: "replay: {capacity: 3000}\noffline: {enabled: true, dataset_steps: 2000}")
+    let run = try Self.makeRun(root, text: text)
+    try run.run()
+    let last = try Self.lastRow(run.directory, with: "distill/agreement")
+    #expect((last["distill/agreement"] ?? 0) >= 0.95, "\(last)")
+  }
+
   @Test func selfDistillationRoundsChainAndResume() throws {
     let root = try temporaryDirectory()
     let teacher = root.appendingPathComponent("teacher")
@@ -270,6 +288,16 @@ import Testing
     try PolicyFile.write(
       agent: gridAgent, config: grid, observationSpace: gridEnv.observationSpace,
       actionSpace: gridEnv.actionSpace, to: gridTeacher.appendingPathComponent(PolicyFile.name))
+    // A student wider than the memory allows is refused before anything is allocated.
+    let wide = try Self.makeRun(
+      root, text: Self.config(teachers: [gridTeacher], hidden: "[4000000, 4000000]"), name: "bad")
+    do {
+      try wide.run()
+      Issue.record("a 16e12-parameter student was built")
+    } catch let error as RunError {
+      #expect(error.description.hasPrefix("agent.network.hidden"), "\(error)")
+      #expect(error.description.contains("make it narrower"))
+    }
     for (teacher, expected) in [
       (empty, "agent.distill.teachers[0]: \(empty.path): no policy.rlck"),
       (gridTeacher, "the teacher's observation space is"),

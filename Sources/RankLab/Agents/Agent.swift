@@ -53,7 +53,9 @@ public protocol Agent: AnyObject {
   /// Other policies the agent can act with, evaluated beside it at the end of a run on the same
   /// episode seeds (a distillation student's teachers and their ensemble); may be empty.
   var comparisonPolicies: [String] { get }
-  /// Makes the greedy `act` follow one of `comparisonPolicies` (nil: the agent's own policy).
+  /// Makes the greedy `act` (and `featureCount` / `features`, where that policy has a feature
+  /// layer of its own, else `featureCount` 0) follow one of `comparisonPolicies` (nil: the
+  /// agent's own policy).
   func actAs(_ policy: String?)
 
   /// Scalars to log with every metrics row, e.g. the exploration rate.

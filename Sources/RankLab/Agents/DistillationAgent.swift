@@ -182,7 +182,22 @@ public final class DistillationAgent: Agent {
     )
   }
 
-  public var featureCount: Int { student.featureCount }
+  /// The student's, or while acting as a teacher that teacher's (the ensemble has none: 0).
+  public var featureCount: Int {
+    if actingPolicy == "ensemble" { return 0 }
+    return featureNetwork.featureCount
+  }
+
+  var featureNetwork: MLP {
+    guard let index = actingTeacher else { return student }
+    return teachers[index].teacherNetwork
+  }
+
+  /// The teacher `actAs` selected, if any.
+  var actingTeacher: Int? {
+    guard let label = actingPolicy, label.hasPrefix("teacher_") else { return nil }
+    return Int(label.dropFirst("teacher_".count))
+  }
   public var teacherParameterCount: Int {
     teachers.reduce(0) { $0 + $1.teacherNetwork.parameters.count }
   }
@@ -197,13 +212,9 @@ public final class DistillationAgent: Agent {
 
   public func act(_ observation: UnsafeBufferPointer<Float>, explore: Bool) -> Action {
     guard explore else {
-      switch actingPolicy {
-      case nil: return .discrete(studentAction(observation))
-      case "ensemble": return .discrete(ensembleAction(observation))
-      case let label?:
-        let index = Int(label.dropFirst("teacher_".count)) ?? 0
-        return .discrete(teacherAction(index, observation))
-      }
+      if let index = actingTeacher { return .discrete(teacherAction(index, observation)) }
+      return .discrete(
+        actingPolicy == "ensemble" ? ensembleAction(observation) : studentAction(observation))
     }
     // Collecting data: ε-greedy noise on the teacher's (DAgger: the mixture's) greedy action.
     if distill.explorationEps > 0 && rng.nextDouble() < distill.explorationEps {
@@ -388,10 +399,14 @@ public final class DistillationAgent: Agent {
     of observations: UnsafeBufferPointer<Float>, count: Int,
     into features: UnsafeMutableBufferPointer<Float>
   ) {
-    // The probe batch has the same size at every measurement: one workspace serves them all.
-    if probeWork?.capacity != count { probeWork = MLPWorkspace(for: student, capacity: count) }
+    // The probe batch has the same size at every measurement: one workspace serves them all
+    // (a teacher is measured once, at the end).
+    let network = featureNetwork
+    if probeWork?.capacity != count || probeWork?.sizes != network.sizes {
+      probeWork = MLPWorkspace(for: network, capacity: count)
+    }
     guard let work = probeWork else { return }
-    work.forward(student, input: observations, rows: count)
+    work.forward(network, input: observations, rows: count)
     _ = features.update(fromContentsOf: work.features)
   }
 

@@ -181,12 +181,14 @@ public struct RunSummary: Codable, Sendable {
   /// Final return means of the agent's comparison policies on the same episodes (a
   /// distillation run: `teacher_K`, `ensemble`).
   public var comparisons: [String: Double]?
+  /// Their feature rank on the run's probe states.
+  public var comparisonSranks: [String: Int]?
 
   public init(
     directory: URL, finalReturnMean: Double? = nil, finalReturnStd: Double? = nil,
     finalSrank: Int? = nil,
     timeSeconds: TimeBreakdown? = nil, timeFractions: [String: Double]? = nil,
-    comparisons: [String: Double]? = nil
+    comparisons: [String: Double]? = nil, comparisonSranks: [String: Int]? = nil
   ) {
     self.directory = directory
     self.finalReturnMean = finalReturnMean
@@ -195,6 +197,7 @@ public struct RunSummary: Codable, Sendable {
     self.timeSeconds = timeSeconds
     self.timeFractions = timeFractions
     self.comparisons = comparisons
+    self.comparisonSranks = comparisonSranks
   }
 
   enum CodingKeys: String, CodingKey {
@@ -205,6 +208,7 @@ public struct RunSummary: Codable, Sendable {
     case finalReturnStd = "final_return_std"
     case finalSrank = "final_srank"
     case comparisons = "comparison_final_return_mean"
+    case comparisonSranks = "comparison_final_srank"
   }
 }
 
