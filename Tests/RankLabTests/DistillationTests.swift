@@ -245,6 +245,24 @@ import Testing
     #expect((last["distill/agreement"] ?? 0) >= 0.95, "\(last)")
   }
 
+  @Test func interruptedDistillationResumesToTheSameNumbers() throws {
+    let root = try temporaryDirectory()
+    let teacher = root.appendingPathComponent("teacher")
+    try Self.makeTeacher(teacher, seed: 8)
+    let text = Self.config(teachers: [teacher], extra: "")
+      .replacingOccurrences(of: "steps: 3000", with: "steps: 1500")
+      .replacingOccurrences(of: "checkpoint: {every: 0}", with: "checkpoint: {every: 500}")
+      .replacingOccurrences(
+        of: "exploration_eps: 0.2", with: "exploration_eps: 0.2\n    data: dagger")
+    let whole = try Self.makeRun(root, text: text, name: "whole")
+    try whole.run()
+    let parts = try Self.makeRun(root, text: text, name: "parts")
+    parts.stopAfter = 1000
+    try parts.run()
+    try Self.makeRun(root, text: text, name: "parts").run(resume: true)
+    #expect(try TrainingRunTests.rows(whole.directory) == TrainingRunTests.rows(parts.directory))
+  }
+
   @Test func selfDistillationRoundsChainAndResume() throws {
     let root = try temporaryDirectory()
     let teacher = root.appendingPathComponent("teacher")

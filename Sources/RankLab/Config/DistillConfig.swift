@@ -62,11 +62,14 @@ public struct DistillConfig: Codable, Equatable, Sendable {
   /// the rounds set it to the original teacher). null: none.
   public var reference: String? = nil
 
+  // In declaration order, which is the order `--help-config` prints.
   enum CodingKeys: String, CodingKey {
-    case teachers, loss, tau, temperature, data, ensemble, rounds, reference
+    case teachers, loss, tau, temperature
     case hardLabelWeight = "hard_label_weight"
+    case data
     case explorationEps = "exploration_eps"
     case daggerFraction = "dagger_fraction"
+    case ensemble, rounds, reference
   }
 }
 
