@@ -211,6 +211,71 @@ import Testing
     #expect((last["distill/agreement"] ?? 0) >= 0.9, "\(last)")
   }
 
+  @Test func gaussianKLGradientMatchesFiniteDifferences() {
+    var rng = PCG64(seed: 12)
+    let (rows, m) = (3, 2)
+    let teacher = GradientCheckTests.randoms(rows * 2 * m, &rng)
+    let s0 = GradientCheckTests.randoms(rows * 2 * m, &rng)
+    var gradient = [Float](repeating: 0, count: rows * 2 * m)
+    var unused = gradient
+    func value(_ s: [Float], _ g: inout [Float]) -> Float {
+      teacher.withUnsafeBufferPointer { t in
+        s.withUnsafeBufferPointer { sb in
+          g.withUnsafeMutableBufferPointer {
+            DistillationLoss.gaussianKL(
+              teacher: t, student: sb, rows: rows, dimensions: m, gradient: $0)
+          }
+        }
+      }
+    }
+    #expect(value(s0, &gradient) > 0)
+    #expect(abs(value(teacher, &unused)) < 1e-6)
+    for i in 0..<s0.count {
+      let numeric = GradientCheckTests.numeric(s0, i, h: 1e-3) { Double(value($0, &unused)) }
+      #expect(
+        GradientCheckTests.close(Double(gradient[i]), numeric),
+        "gaussian kl \(i): \(gradient[i]) vs \(numeric)")
+    }
+  }
+
+  @Test func gaussianStudentLearnsAContinuousSACTeacher() throws {
+    let root = try temporaryDirectory()
+    let teacher = root.appendingPathComponent("sac")
+    var config = ExperimentConfig()
+    config.env.id = "Pendulum-v1"
+    config.agent = AgentConfig.defaults(for: .sac)
+    config.agent.network.hidden = [16]
+    let env = try EnvironmentCatalog.make(id: config.env.id, options: config.env.options)
+    let sac = try AgentCatalog.make(
+      AgentContext(
+        config: config, observationSpace: env.observationSpace, actionSpace: env.actionSpace,
+        seed: 4))
+    try FileManager.default.createDirectory(at: teacher, withIntermediateDirectories: true)
+    try PolicyFile.write(
+      agent: sac, config: config, observationSpace: env.observationSpace,
+      actionSpace: env.actionSpace, to: teacher.appendingPathComponent(PolicyFile.name))
+    let text = Self.config(teachers: [teacher])
+      .replacingOccurrences(of: "CartPole-v1", with: "Pendulum-v1")
+      .replacingOccurrences(of: "steps: 3000", with: "steps: 2000")
+    let run = try Self.makeRun(root, text: text)
+    let summary = try run.run()
+    var losses: [Double] = []
+    var errors: [Double] = []
+    for line in try String(contentsOf: run.directory.metrics, encoding: .utf8).split(
+      separator: "\n")
+    {
+      let row = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+      if let loss = row["distill/loss"] as? Double { losses.append(loss) }
+      if let error = row["distill/action_error"] as? Double { errors.append(error) }
+    }
+    #expect(losses.count >= 2 && losses.last! < losses.first! / 5, "\(losses)")
+    #expect((errors.last ?? 1) < 0.05, "\(errors)")
+    #expect(summary.comparisons?["teacher_0"] != nil)
+    // The student reloads from its policy file as a continuous student.
+    let student = try PolicyFile.load(run.directory.url.path)
+    #expect(student.agent is GaussianDistillationAgent)
+  }
+
   @Test func ensembleOfTwoTeachersIntoALinearStudentWithDAgger() throws {
     let root = try temporaryDirectory()
     let teachers = [root.appendingPathComponent("t0"), root.appendingPathComponent("t1")]

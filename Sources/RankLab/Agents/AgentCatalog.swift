@@ -60,8 +60,12 @@ public enum AgentCatalog {
     ) { try SACAgent(context: $0) },
     AgentEntry(
       algorithms: [.distill],
-      summary: "policy distillation: a student network learns to act as teacher runs"
-    ) { try DistillationAgent(context: $0) },
+      summary:
+        "policy distillation: a student network learns to act as teacher runs (discrete, or a Gaussian policy from a SAC teacher)"
+    ) { context in
+      if case .box = context.actionSpace { return try GaussianDistillationAgent(context: context) }
+      return try DistillationAgent(context: context)
+    },
   ]
 
   /// Builds the agent the config's `agent.algorithm` names.

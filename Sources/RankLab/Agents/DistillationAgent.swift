@@ -17,8 +17,8 @@ extension QLearningAgent: DistillationTeacher {
 }
 
 extension SACAgent: DistillationTeacher {
-  /// Discrete SAC's actor outputs the policy's logits (a continuous actor cannot teach a
-  /// discrete student; spaces must match, so it never gets here).
+  /// Discrete SAC's actor outputs the policy's logits (a continuous actor teaches the Gaussian
+  /// student, `GaussianDistillationAgent`; spaces must match, so it never gets here).
   public var teacherNetwork: MLP { actor }
   public var teacherOutputsAreValues: Bool { false }
 }
@@ -77,7 +77,7 @@ public final class DistillationAgent: Agent {
     distill = config.distill ?? DistillConfig()
     guard case .discrete(let actionCount) = context.actionSpace else {
       throw RunError.unsupported(
-        "agent.algorithm distill needs a discrete action space; \(context.config.env.id) has continuous actions (\(context.actionSpace.summary)): distilling a continuous (SAC) policy is not implemented"
+        "DistillationAgent is the discrete student; \(context.config.env.id) has continuous actions (\(context.actionSpace.summary)), which GaussianDistillationAgent learns"
       )
     }
     self.actionCount = actionCount
@@ -136,6 +136,19 @@ public final class DistillationAgent: Agent {
   static func loadTeacher(_ path: String, key: String, context: AgentContext) throws
     -> any DistillationTeacher
   {
+    let loaded = try loadPolicy(path, key: key, context: context)
+    guard let teacher = loaded.agent as? any DistillationTeacher else {
+      throw RunError.unsupported(
+        "\(key) (\(path)): a \(loaded.meta.algorithm) policy cannot teach (no per-action outputs)")
+    }
+    return teacher
+  }
+
+  /// A policy from a run directory or policy file whose spaces are this run's, else a one-line
+  /// error naming the key, the path and the space that differs.
+  static func loadPolicy(_ path: String, key: String, context: AgentContext) throws
+    -> PolicyFile.Loaded
+  {
     let loaded: PolicyFile.Loaded
     do {
       loaded = try PolicyFile.load(path)
@@ -151,11 +164,7 @@ public final class DistillationAgent: Agent {
         "\(key) (\(path)): the teacher's \(what) space is \(theirs.summary) (trained on \(loaded.meta.env.id)), this run's env \(env) has \(ours.summary); pick a teacher trained on \(env) or set env to the teacher's"
       )
     }
-    guard let teacher = loaded.agent as? any DistillationTeacher else {
-      throw RunError.unsupported(
-        "\(key) (\(path)): a \(loaded.meta.algorithm) policy cannot teach (no per-action outputs)")
-    }
-    return teacher
+    return loaded
   }
 
   /// Refuses a student whose parameters, gradients, Adam moments and minibatch activations
