@@ -25,7 +25,8 @@ for line in open(d + "/metrics.jsonl"):
     last.update({k: v for k, v in row.items() if k.startswith("distill/")})
 print(f"{hidden:>8} {loss:>4} seed {seed}  student {s['final_return_mean']:7.1f}  "
       f"teacher {s['comparison_final_return_mean']['teacher_0']:7.1f}  "
-      f"agreement {last['distill/agreement']:.3f}  srank {s.get('final_srank')}  "
+      f"agreement {last['distill/agreement']:.3f}  srank {s.get('final_srank')} "
+      f"(teacher {(s.get('comparison_final_srank') or {}).get('teacher_0')})  "
       f"params {int(last['distill/student_parameters'])}/{int(last['distill/teacher_parameters'])}  "
       f"wall {s['time_seconds']['total']:.1f} s")
 PY
