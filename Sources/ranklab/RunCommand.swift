@@ -79,11 +79,22 @@ struct RunCommand: ParsableCommand {
     let defaultName = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
     // Check every destination before starting anything, so a refusal leaves nothing half-done.
     var plans: [TrainingRun] = []
+    var rounds: [DistillationRounds.Round] = []
     for variant in variants {
       var resolved = variant.loaded.config
       if resolved.name.isEmpty { resolved.name = defaultName }
       let yaml = variant.loaded.resolvedYAML.replacingOccurrences(
         of: "name: \"\"", with: "name: \"\(resolved.name)\"")
+      if (resolved.agent.distill?.rounds ?? 1) > 1 {
+        // Self-distillation: every round of a seed, in order; finished rounds are kept and an
+        // interrupted one continues, so the same command resumes the whole chain.
+        for seed in resolved.seeds {
+          rounds += try DistillationRounds.plan(
+            config: resolved, variant: variant.label, seed: seed,
+            experiment: URL(fileURLWithPath: out ?? "runs/\(resolved.name)"), force: force)
+        }
+        continue
+      }
       for seed in resolved.seeds {
         let directory = RunDirectory(
           experiment: URL(fileURLWithPath: out ?? "runs/\(resolved.name)"), variant: variant.label,
@@ -112,6 +123,18 @@ struct RunCommand: ParsableCommand {
       if force { try? FileManager.default.removeItem(at: run.directory.url) }
       run.showProgress = !quiet
       results.append((run, try run.run()))
+    }
+    for round in rounds {
+      round.run.showProgress = !quiet
+      switch round.start {
+      case .finished:
+        print("\(round.run.directory.url.path): round \(round.number) finished before; kept")
+      case .resume:
+        results.append((round.run, try round.run.run(resume: true)))
+      case .fresh:
+        try? FileManager.default.removeItem(at: round.run.directory.url)
+        results.append((round.run, try round.run.run()))
+      }
     }
     printSummary(results)
   }

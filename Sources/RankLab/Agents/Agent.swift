@@ -57,6 +57,14 @@ public protocol Agent: AnyObject {
   /// per field.
   func recordedValues(_ observation: UnsafeBufferPointer<Float>, action: Action) -> [[Float]]
 
+  /// Other policies the agent can act with, evaluated beside it at the end of a run on the same
+  /// episode seeds (a distillation student's teachers and their ensemble); may be empty.
+  var comparisonPolicies: [String] { get }
+  /// Makes the greedy `act` (and `featureCount` / `features`, where that policy has a feature
+  /// layer of its own, else `featureCount` 0) follow one of `comparisonPolicies` (nil: the
+  /// agent's own policy).
+  func actAs(_ policy: String?)
+
   /// Scalars to log with every metrics row, e.g. the exploration rate.
   func statusMetrics(step: Int) -> [(key: String, value: Double)]
 
@@ -88,6 +96,8 @@ extension Agent {
   public func statusMetrics(step: Int) -> [(key: String, value: Double)] { [] }
   public var latentCount: Int { 1 }
   public func selectLatent(_ latent: Int?) {}
+  public var comparisonPolicies: [String] { [] }
+  public func actAs(_ policy: String?) {}
   public func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]? {
     nil
   }

@@ -11,16 +11,20 @@ public struct AgentContext {
   /// The training environment when its model is known exactly (a gridworld), for agents that
   /// use it (`agent.fqi.target: optimal` regresses onto its Q*).
   public var tabularEnvironment: (any TabularEnvironment)?
+  /// Built to act from a policy file only (no training): a distillation student then loads
+  /// no teachers.
+  public var policyOnly: Bool
 
   public init(
     config: ExperimentConfig, observationSpace: Space, actionSpace: Space, seed: Int,
-    tabularEnvironment: (any TabularEnvironment)? = nil
+    tabularEnvironment: (any TabularEnvironment)? = nil, policyOnly: Bool = false
   ) {
     self.config = config
     self.observationSpace = observationSpace
     self.actionSpace = actionSpace
     self.seed = seed
     self.tabularEnvironment = tabularEnvironment
+    self.policyOnly = policyOnly
   }
 
   /// Network initialisation (stream 2).
@@ -66,6 +70,14 @@ public enum AgentCatalog {
     ) { context -> any Agent in
       if context.config.smerl.mode == .none { return try SACAgent(context: context) }
       return try SMERLAgent(context: context)
+    },
+    AgentEntry(
+      algorithms: [.distill],
+      summary:
+        "policy distillation: a student network learns to act as teacher runs (discrete, or a Gaussian policy from a SAC teacher)"
+    ) { context in
+      if case .box = context.actionSpace { return try GaussianDistillationAgent(context: context) }
+      return try DistillationAgent(context: context)
     },
   ]
 

@@ -65,7 +65,11 @@ public struct ExperimentConfig: ConfigSchema {
 
   public static var shapes: [String: Node] {
     // eval.env: a whole environment section of its own.
-    ["eval.env": (try? NodeEncoder().encode(EnvConfig())) ?? Node("null")]
+    // agent.distill.teachers[]: each teacher is a path.
+    [
+      "eval.env": (try? NodeEncoder().encode(EnvConfig())) ?? Node("null"),
+      "agent.distill.teachers[]": Node("", Tag(.str)),
+    ]
   }
 
   public static let numberMappings: Set<String> = ["env.params", "eval.env.params"]
@@ -83,6 +87,9 @@ public struct ExperimentConfig: ConfigSchema {
     "agent.sac.entropy_reference": SACConfig.EntropyReference.allCases.map(\.rawValue),
     "smerl.mode": SMERLConfig.Mode.allCases.map(\.rawValue),
     "smerl.discriminator.activation": Activation.allCases.map(\.rawValue),
+    "agent.distill.loss": DistillConfig.Loss.allCases.map(\.rawValue),
+    "agent.distill.data": DistillConfig.Data.allCases.map(\.rawValue),
+    "agent.distill.ensemble": DistillConfig.Ensemble.allCases.map(\.rawValue),
     "env.observation": GridObservation.allCases.map(\.rawValue),
     "eval.env.observation": GridObservation.allCases.map(\.rawValue),
     "offline.behaviour": OfflineConfig.Behaviour.allCases.map(\.rawValue),
@@ -97,8 +104,10 @@ public struct ExperimentConfig: ConfigSchema {
     require(!seeds.isEmpty, "seeds", "needs at least one seed")
     require(seeds.allSatisfy { $0 >= 0 }, "seeds", "must be non-negative")
     require(steps > 0, "steps", "must be positive")
+    // A distillation student may be linear (`hidden: []`).
     require(
-      !agent.network.hidden.isEmpty && agent.network.hidden.allSatisfy { $0 > 0 },
+      (!agent.network.hidden.isEmpty || agent.algorithm == .distill)
+        && agent.network.hidden.allSatisfy { $0 > 0 },
       "agent.network.hidden",
       "must list at least one positive layer width")
     require(agent.learningRate > 0, "agent.learning_rate", "must be positive")
@@ -183,6 +192,7 @@ public struct ExperimentConfig: ConfigSchema {
         smerl.discriminator.inputs.allSatisfy { $0 >= 0 }, "smerl.discriminator.inputs",
         "must list observation indices (0-based), or be empty for the whole observation")
     }
+    if let distill = agent.distill { problems += distill.problems(offline: offline.enabled) }
     require(replay.capacity >= 1, "replay.capacity", "must be at least 1")
     require(
       (1...ReplayBuffer.maxChunkSize).contains(replay.chunkSize), "replay.chunk_size",
@@ -295,12 +305,13 @@ public struct AgentConfig: Codable, Equatable, Sendable {
   /// with the target refreshed every `agent.fqi.k` gradient steps (one fitting iteration) and the
   /// iterations counted; cql: discrete CQL(H), for offline data; mc: regression onto Monte-Carlo
   /// returns, no bootstrapping (the control); sac: soft actor-critic, continuous or discrete by
-  /// the action space.
+  /// the action space; distill: a student network learning to act as teacher runs
+  /// (`agent.distill`).
   public enum Algorithm: String, Codable, CaseIterable, Sendable {
-    case dqn, fqi, cql, mc, sac
+    case dqn, fqi, cql, mc, sac, distill
 
     /// The value-based family (QLearningAgent), which reads `agent.dqn`.
-    public var isValueBased: Bool { self != .sac }
+    public var isValueBased: Bool { self != .sac && self != .distill }
   }
   public enum Loss: String, Codable, CaseIterable, Sendable { case huber, mse }
 
@@ -329,6 +340,8 @@ public struct AgentConfig: Codable, Equatable, Sendable {
   public var cql: CQLConfig? = nil
   /// Soft actor-critic (sac).
   public var sac: SACConfig? = nil
+  /// Policy distillation (distill).
+  public var distill: DistillConfig? = nil
 
   enum CodingKeys: String, CodingKey {
     case algorithm, network, gamma
@@ -340,7 +353,7 @@ public struct AgentConfig: Codable, Equatable, Sendable {
     case trainFreq = "train_freq"
     case gradientSteps = "gradient_steps"
     case learningStarts = "learning_starts"
-    case dqn, fqi, cql, sac
+    case dqn, fqi, cql, sac, distill
   }
 
   // Sections the algorithm does not read are left out of the encoding (the resolved
@@ -363,11 +376,13 @@ public struct AgentConfig: Codable, Equatable, Sendable {
     try c.encodeIfPresent(fqi, forKey: .fqi)
     try c.encodeIfPresent(cql, forKey: .cql)
     try c.encodeIfPresent(sac, forKey: .sac)
+    try c.encodeIfPresent(distill, forKey: .distill)
   }
 
   /// Which algorithms read each section.
   static let sectionOwners: [String: [Algorithm]] = [
     "dqn": [.dqn, .fqi, .cql, .mc], "fqi": [.fqi], "cql": [.cql], "sac": [.sac],
+    "distill": [.distill],
   ]
 
   /// The defaults for `algorithm`: its sections present, the others absent, and SB3's shared
@@ -378,6 +393,14 @@ public struct AgentConfig: Codable, Equatable, Sendable {
     config.dqn = algorithm.isValueBased ? DQNConfig() : nil
     config.fqi = algorithm == .fqi ? FQIConfig() : nil
     config.cql = algorithm == .cql ? CQLConfig() : nil
+    if algorithm == .distill {
+      // Supervised regression: one gradient step per environment step, a smaller rate.
+      config.distill = DistillConfig()
+      config.learningRate = 1e-3
+      config.trainFreq = 1
+      config.gradientSteps = 1
+      config.learningStarts = 1_000
+    }
     if algorithm == .sac {
       config.sac = SACConfig()
       config.learningRate = 3e-4

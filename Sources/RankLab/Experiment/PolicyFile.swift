@@ -98,7 +98,7 @@ public enum PolicyFile {
           actionSpace: meta.actionSpace, seed: 0,
           tabularEnvironment: try? EnvironmentCatalog.make(
             id: meta.env.id, options: meta.env.options)
-            as? any TabularEnvironment))
+            as? any TabularEnvironment, policyOnly: true))
       try agent.loadPolicy(from: archive)
     } catch {
       throw PolicyError("\(url.path): cannot rebuild the policy (\(error))")

@@ -400,12 +400,33 @@ struct TrainingLoop<E: Environment> {
         url: replays.appendingPathComponent(prefix + name), header: episodeHeader,
         resetObservation: first)
     }
+    // The agent's other policies (a student's teachers, their ensemble) on the same seeds.
+    // Their feature rank is measured on this run's probe states, beside the agent's.
+    var comparisons: [String: Double] = [:]
+    var comparisonSranks: [String: Int] = [:]
+    for policy in agent.comparisonPolicies {
+      agent.actAs(policy)
+      defer { agent.actAs(nil) }
+      let result = try Evaluation.run(
+        &state.evalEnv, agent: agent, episodes: episodes, seeds: seeds)
+      row.values.append(("eval/\(policy)/final_return_mean", result.mean))
+      row.values.append(("eval/\(policy)/final_return_std", result.standardDeviation))
+      comparisons[policy] = result.mean
+      guard config.rank.every > 0, probe.count > 0, agent.featureCount > 0 else { continue }
+      var policyProbe = RankProbe(config: config.rank)
+      policyProbe.setObservations(probe.observations, count: probe.count)
+      if let (rank, _) = policyProbe.measure(agent) {
+        row.values.append(("rank/\(policy)/srank", Double(rank.srank)))
+        comparisonSranks[policy] = rank.srank
+      }
+    }
     metrics.write(row)
     probe.drawIfNeeded(from: replay, rng: &state.probeRNG)
     var summary = RunSummary(
       directory: directory.url, finalReturnMean: row["eval/final_return_mean"],
       finalReturnStd: row["eval/final_return_std"], finalSrank: state.lastSrank, timeSeconds: time,
-      timeFractions: time.fractions)
+      timeFractions: time.fractions, comparisons: comparisons.isEmpty ? nil : comparisons,
+      comparisonSranks: comparisonSranks.isEmpty ? nil : comparisonSranks)
     if !latentMeans.isEmpty { summary.latentReturnMeans = latentMeans }
     if measureActionValues() != nil {
       summary.qAbsMax = state.qAbsMax

@@ -207,11 +207,17 @@ public struct RunSummary: Codable, Sendable {
   public var qAbsMax: Double?
   public var qBound: Double?
   public var diverged: Bool?
+  /// Final return means of the agent's comparison policies on the same episodes (a
+  /// distillation run: `teacher_K`, `ensemble`).
+  public var comparisons: [String: Double]?
+  /// Their feature rank on the run's probe states.
+  public var comparisonSranks: [String: Int]?
 
   public init(
     directory: URL, finalReturnMean: Double? = nil, finalReturnStd: Double? = nil,
     finalSrank: Int? = nil,
-    timeSeconds: TimeBreakdown? = nil, timeFractions: [String: Double]? = nil
+    timeSeconds: TimeBreakdown? = nil, timeFractions: [String: Double]? = nil,
+    comparisons: [String: Double]? = nil, comparisonSranks: [String: Int]? = nil
   ) {
     self.directory = directory
     self.finalReturnMean = finalReturnMean
@@ -219,6 +225,8 @@ public struct RunSummary: Codable, Sendable {
     self.finalSrank = finalSrank
     self.timeSeconds = timeSeconds
     self.timeFractions = timeFractions
+    self.comparisons = comparisons
+    self.comparisonSranks = comparisonSranks
   }
 
   /// |Q| beyond r_max / (1 − γ), the most any discounted return can be, is divergence (a NaN
@@ -240,6 +248,8 @@ public struct RunSummary: Codable, Sendable {
     case qAbsMax = "q_abs_max"
     case qBound = "q_bound"
     case diverged
+    case comparisons = "comparison_final_return_mean"
+    case comparisonSranks = "comparison_final_srank"
   }
 }
 

@@ -42,7 +42,9 @@ public final class MLP {
     sizes: [Int], activation: Activation = .relu, initialization: Initialization = .torch,
     rng: inout PCG64
   ) {
-    precondition(sizes.count >= 3, "an MLP needs an input, at least one hidden layer and an output")
+    // No hidden layer is a linear map (a linear distillation student); its features are the
+    // inputs.
+    precondition(sizes.count >= 2, "an MLP needs an input and an output")
     precondition(sizes.allSatisfy { $0 > 0 }, "layer widths must be positive")
     self.sizes = sizes
     self.activation = activation
