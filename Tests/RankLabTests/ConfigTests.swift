@@ -225,6 +225,9 @@ import Yams
       file: "c.yaml", overrides: ["eval.env.params={m: 2}"]
     ).config
     #expect(config.eval.env?.id == "Pendulum-v1" && config.eval.env?.options.timeLimit == nil)
+    // The override reached the evaluation environment's params, and only them.
+    #expect(config.eval.env?.options.params == ["m": 2])
+    #expect(config.env.options.params == ["m": 1.5])
     #expect(
       issues("eval: {env: {idd: CartPole-v1}}") == [
         "c.yaml:1:14: unknown key 'idd' under 'eval.env'; did you mean 'id'?"

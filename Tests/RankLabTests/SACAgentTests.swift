@@ -57,70 +57,234 @@ import Testing
     agent.samplePolicy(
       agent.actorWork, noise: &agent.noise, into: &agent.sampled,
       logProbabilities: &agent.logProbabilities)
-    agent.computeTargets(alpha: 0.7)
+    agent.computeTargets(alpha: Self.alpha)
     agent.fillCriticInput()
   }
 
-  /// The actor loss at the actor's current parameters with the noise held fixed.
-  static func actorLoss(_ agent: SACAgent) -> Double {
+  static let alpha: Float = 0.7
+
+  /// tanh hidden layers for the finite-difference checks: a ReLU unit whose pre-activation
+  /// lies within a step of zero makes a central difference straddle the kink (seen here on
+  /// the actor), and the MLP's own backward pass is checked for every activation in
+  /// `GradientCheckTests`.
+  static func smooth(_ config: inout ExperimentConfig) { config.agent.network.activation = .tanh }
+
+  /// min(Q₁, Q₂) of the critics on `input` (rows × the critics' input), per row and output.
+  static func minQ(_ agent: SACAgent, input: [Float]) -> [Double] {
+    let n = agent.config.batchSize
+    input.withUnsafeBufferPointer {
+      agent.criticWork1.forward(agent.critic1, input: $0, rows: n)
+      agent.criticWork2.forward(agent.critic2, input: $0, rows: n)
+    }
+    return zip(agent.criticWork1.output, agent.criticWork2.output).map { Double(min($0, $1)) }
+  }
+
+  /// The actor loss written out from its definition in Double, from actor outputs `z` (rows ×
+  /// outputs), the agent's noise and its critics: continuous mean_i(α log π(a_i|s_i) − min Q(s_i,
+  /// a_i)) with a = tanh(μ + σ ε); discrete mean_i Σ_a π(a|s_i)(α log π(a|s_i) − min Q(s_i, a)).
+  /// Finite differences of it see neither the agent's formulas nor Float rounding of the loss.
+  static func referenceActorLoss(_ agent: SACAgent, outputs z: [Double]) -> Double {
+    let n = agent.config.batchSize
+    let m = agent.actionWidth
+    let d = agent.observationCount
+    let alpha = Double(Self.alpha)
+    var total = 0.0
+    if agent.discrete {
+      let q = minQ(agent, input: Array(agent.batch.observations.prefix(n * d)))
+      for i in 0..<n {
+        let logits = z[i * m..<(i + 1) * m]
+        let logTotal = log(logits.map { exp($0) }.reduce(0, +))
+        for (j, logit) in logits.enumerated() {
+          let logP = logit - logTotal
+          total += exp(logP) * (alpha * logP - q[i * m + j])
+        }
+      }
+      return total / Double(n)
+    }
+    var input = [Float](repeating: 0, count: n * (d + m))
+    var logP = [Double](repeating: 0, count: n)
+    for i in 0..<n {
+      for k in 0..<d { input[i * (d + m) + k] = agent.batch.observations[i * d + k] }
+      for j in 0..<m {
+        let logStd = min(max(z[i * 2 * m + m + j], -20), 2)
+        let e = Double(agent.noise[i * m + j])
+        let t = tanh(z[i * 2 * m + j] + exp(logStd) * e)
+        input[i * (d + m) + d + j] = Float(t)
+        logP[i] += -0.5 * e * e - logStd - 0.5 * log(2 * Double.pi) - log(1 - t * t + 1e-6)
+      }
+    }
+    let q = minQ(agent, input: input)
+    for i in 0..<n { total += alpha * logP[i] - q[i] }
+    return total / Double(n)
+  }
+
+  /// The reference loss at the actor's current parameters (the noise held fixed).
+  static func referenceActorLoss(_ agent: SACAgent) -> Double {
     agent.batch.observations.withUnsafeBufferPointer {
       agent.actorWork.forward(agent.actor, input: $0, rows: agent.config.batchSize)
     }
-    agent.samplePolicy(
-      agent.actorWork, noise: &agent.noise, into: &agent.sampled,
-      logProbabilities: &agent.logProbabilities, freshNoise: false)
-    agent.fillCriticInput()
-    return Double(agent.actorStep(alpha: 0.7, apply: false).0)
+    return referenceActorLoss(agent, outputs: agent.actorWork.output.map(Double.init))
   }
 
-  static func checkActor(_ agent: SACAgent, _ replay: ReplayBuffer) {
-    prepare(agent, replay)
-    _ = actorLoss(agent)
-    let analytic = agent.actor.gradients
-    let parameters = agent.actor.parameters
-    var checked = 0
-    for i in stride(from: 0, to: parameters.count, by: 5) {
-      let numeric = GradientCheckTests.numeric(parameters, i, h: 1e-3) {
-        agent.actor.parameters = $0
-        return actorLoss(agent)
-      }
-      agent.actor.parameters = parameters
-      #expect(
-        GradientCheckTests.close(Double(analytic[i]), numeric, tolerance: 3e-2),
-        "actor parameter \(i): analytic \(analytic[i]) numeric \(numeric)")
-      checked += 1
+  /// Central differences of `loss` in every coordinate of `x`, each step 1e-3 · max(1, |x_i|)
+  /// divided by the distance Float can actually put between x_i + h and x_i − h.
+  static func centralDifferences(_ x: [Float], _ loss: ([Float]) -> Double) -> [Double] {
+    var shifted = x
+    return x.indices.map { i in
+      let h = 1e-3 * max(1, abs(x[i]))
+      shifted[i] = x[i] + h
+      let plus = loss(shifted)
+      let up = shifted[i]
+      shifted[i] = x[i] - h
+      let minus = loss(shifted)
+      let down = shifted[i]
+      shifted[i] = x[i]
+      return (plus - minus) / (Double(up) - Double(down))
     }
-    #expect(checked > 10)
   }
 
-  @Test func continuousActorGradientMatchesFiniteDifferences() throws {
-    let (agent, replay, _) = try Self.agent(env: "Pendulum-v1")
-    Self.checkActor(agent, replay)
+  /// ‖analytic − numeric‖ / ‖numeric‖ over the whole vector.
+  static func relativeError(_ analytic: [Float], _ numeric: [Double]) -> Double {
+    var difference = 0.0
+    var norm = 0.0
+    for (a, b) in zip(analytic, numeric) {
+      difference += (Double(a) - b) * (Double(a) - b)
+      norm += b * b
+    }
+    return (difference / norm).squareRoot()
   }
 
-  @Test func discreteActorGradientMatchesFiniteDifferences() throws {
-    let (agent, replay, _) = try Self.agent(env: "CartPole-v1")
-    #expect(agent.discrete)
-    Self.checkActor(agent, replay)
+  /// The agent's actor gradient against central differences of the reference loss, in three
+  /// places: with respect to the actor's outputs (μ, log σ or the logits), the action through
+  /// min Q (continuous), and every actor parameter. Returns the three relative errors.
+  static func checkActor(_ agent: SACAgent, _ replay: ReplayBuffer) -> [String: Double] {
+    prepare(agent, replay)
+    let (loss, _) = agent.actorStep(alpha: Self.alpha, apply: false)
+    let parameterGradient = agent.actor.gradients
+    let outputGradient = agent.actorGradient
+    let n = agent.config.batchSize
+    let m = agent.actionWidth
+    let d = agent.observationCount
+    var errors: [String: Double] = [:]
+    var actionGradient: [Float] = []
+    if !agent.discrete {
+      // dL/da through min Q: what the critics' input gradients add up to at the action columns.
+      let da1 = agent.criticWork1.delta(layer: 0)
+      let da2 = agent.criticWork2.delta(layer: 0)
+      for i in 0..<n {
+        for j in 0..<m {
+          actionGradient.append(da1[i * (d + m) + d + j] + da2[i * (d + m) + d + j])
+        }
+      }
+    }
+    let z = agent.actorWork.output.map(Double.init)
+    // The reference is the loss the agent reports.
+    #expect(
+      abs(referenceActorLoss(agent, outputs: z) - Double(loss)) < 1e-5 * max(1, abs(Double(loss))))
+    errors["outputs"] = relativeError(
+      outputGradient,
+      centralDifferences(z.map(Float.init)) { shifted in
+        referenceActorLoss(agent, outputs: shifted.map(Double.init))
+      })
+    if !agent.discrete {
+      // −mean min Q(s, a) as a function of the sampled actions alone.
+      let actions = agent.sampled
+      errors["action"] = relativeError(
+        actionGradient,
+        centralDifferences(actions) { a in
+          var input = agent.criticInput
+          for i in 0..<n { for j in 0..<m { input[i * (d + m) + d + j] = a[i * m + j] } }
+          return -minQ(agent, input: input).reduce(0, +) / Double(n)
+        })
+    }
+    let parameters = agent.actor.parameters
+    errors["parameters"] = relativeError(
+      parameterGradient,
+      centralDifferences(parameters) { shifted in
+        agent.actor.parameters = shifted
+        return referenceActorLoss(agent)
+      })
+    agent.actor.parameters = parameters
+    return errors
+  }
+
+  @Test(arguments: ["Pendulum-v1", "CartPole-v1"])
+  func actorGradientMatchesFiniteDifferences(env: String) throws {
+    let (agent, replay, _) = try Self.agent(env: env, Self.smooth)
+    #expect(agent.discrete == (env == "CartPole-v1"))
+    let errors = Self.checkActor(agent, replay)
+    #expect(
+      errors.keys.sorted()
+        == (agent.discrete ? ["outputs", "parameters"] : ["action", "outputs", "parameters"]))
+    for (place, error) in errors {
+      #expect(error < 1e-2, "\(env): actor gradient w.r.t. \(place): relative error \(error)")
+    }
   }
 
   @Test(arguments: ["Pendulum-v1", "CartPole-v1"])
   func criticGradientMatchesFiniteDifferences(env: String) throws {
-    let (agent, replay, _) = try Self.agent(env: env)
+    let (agent, replay, _) = try Self.agent(env: env, Self.smooth)
     Self.prepare(agent, replay)
     _ = agent.criticStep(apply: false)
     let analytic = agent.critic1.gradients
-    let parameters = agent.critic1.parameters
-    for i in stride(from: 0, to: parameters.count, by: 5) {
-      let numeric = GradientCheckTests.numeric(parameters, i, h: 1e-3) {
-        agent.critic1.parameters = $0
-        return Double(agent.criticStep(apply: false))
+    let n = agent.config.batchSize
+    let width = agent.discrete ? agent.actionWidth : 1
+    // critic 1's half of ½ (MSE₁ + MSE₂), in Double.
+    let numeric = Self.centralDifferences(agent.critic1.parameters) { shifted in
+      agent.critic1.parameters = shifted
+      agent.criticInput.withUnsafeBufferPointer {
+        agent.criticWork1.forward(agent.critic1, input: $0, rows: n)
       }
-      agent.critic1.parameters = parameters
-      #expect(
-        GradientCheckTests.close(Double(analytic[i]), numeric, tolerance: 3e-2),
-        "critic parameter \(i): analytic \(analytic[i]) numeric \(numeric)")
+      var loss = 0.0
+      for i in 0..<n {
+        let k = i * width + (agent.discrete ? Int(agent.batch.actionIndices[i]) : 0)
+        let error = Double(agent.criticWork1.output[k]) - Double(agent.targets[i])
+        loss += 0.5 * error * error / Double(n)
+      }
+      return loss
     }
+    let error = Self.relativeError(analytic, numeric)
+    #expect(error < 1e-2, "\(env): critic gradient relative error \(error)")
+  }
+
+  @Test(arguments: ["Pendulum-v1", "CartPole-v1"])
+  func temperatureGradientMatchesFiniteDifferences(env: String) throws {
+    // L(log α) = −log α · mean(log π + H̄) on one step's minibatch, at log α and log α ± h:
+    // agents alike but for log α draw the same minibatch and noise, and the step computes the
+    // loss before it updates anything.
+    let center: Float = 0.3
+    let h: Float = 1e-2
+    var losses: [Float] = []
+    var gradient: Float = 0
+    var entropy = 0.0
+    var targetEntropy = 0.0
+    for logAlpha in [center + h, center - h, center] {
+      let (agent, replay, _) = try Self.agent(env: env)
+      agent.logTemperature[0] = logAlpha
+      losses.append(agent.trainStep(replay: replay).3)
+      gradient = agent.temperatureGradientBuffer[0]
+      // The policy's entropy on the minibatch, from the log-probabilities of the step.
+      let n = agent.config.batchSize
+      let m = agent.actionWidth
+      entropy = 0
+      for i in 0..<n {
+        if agent.discrete {
+          for j in 0..<m {
+            entropy -=
+              Double(agent.sampled[i * m + j] * agent.logProbabilities[i * m + j]) / Double(n)
+          }
+        } else {
+          entropy -= Double(agent.logProbabilities[i]) / Double(n)
+        }
+      }
+      targetEntropy = Double(agent.targetEntropy)
+    }
+    let numeric = Double(losses[0] - losses[1]) / Double((center + h) - (center - h))
+    #expect(
+      abs(Double(gradient) - numeric) < 1e-3 * max(1, abs(numeric)),
+      "\(env): analytic \(gradient) numeric \(numeric)")
+    // −d/d log α of the loss is mean(log π) + H̄ = H̄ − entropy.
+    #expect(abs(Double(gradient) - (entropy - targetEntropy)) < 1e-5, "\(env)")
   }
 
   @Test func sameSeedSameParametersAndCheckpointsRoundTrip() throws {
