@@ -25,13 +25,22 @@ import Testing
       context: AgentContext(
         config: config, observationSpace: environment.observationSpace,
         actionSpace: environment.actionSpace, seed: seed))
+    let replay = try randomReplay(config, &environment, count: 60)
+    return (agent, replay, environment)
+  }
+
+  /// A replay buffer of `count` transitions of uniformly random actions on `environment`, from
+  /// reset seed 1 and action stream PCG64(9).
+  static func randomReplay(
+    _ config: ExperimentConfig, _ environment: inout any Environment, count: Int
+  ) throws -> ReplayBuffer {
     let replay = try ReplayBuffer(
       config: config.replay, observationCount: environment.observationSpace.flatCount,
       actionSpace: environment.actionSpace, discount: 0.99)
     var rng = PCG64(seed: 9)
     var observation = environment.reset(seed: 1)
     var next = observation
-    for _ in 0..<60 {
+    for _ in 0..<count {
       let action = environment.actionSpace.randomAction(&rng)
       let step = next.withUnsafeMutableBufferPointer { environment.step(action, into: $0) }
       observation.withUnsafeBufferPointer { o in
@@ -44,7 +53,7 @@ import Testing
       if step.end.isEnd { observation = environment.reset(seed: nil) } else { observation = next }
       next = observation
     }
-    return (agent, replay, environment)
+    return replay
   }
 
   /// Prepares one minibatch: actions sampled for s (fixed noise afterwards), targets, inputs.

@@ -209,6 +209,139 @@ import Testing
     #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("out").path))
   }
 
+  /// SAC on Pendulum with a 100-step time limit: every 100th step ends an episode whatever the
+  /// policy does, and a gradient step follows every step after the first 100.
+  static let sacConfig = """
+    name: tiny
+    steps: 800
+    env: {id: Pendulum-v1, time_limit: 100}
+    agent:
+      algorithm: sac
+      network: {hidden: [16, 16]}
+      batch_size: 32
+      learning_starts: 100
+    replay: {capacity: 1000}
+    eval: {every: 400, episodes: 2, final_episodes: 2}
+    rank: {every: 400, probe_size: 32}
+    checkpoint: {every: 400}
+    log: {every: 100}
+    """
+
+  static func metrics(_ directory: RunDirectory) throws -> [MetricsRow] {
+    try RunReader.parseMetrics(Data(contentsOf: directory.metrics), file: "metrics.jsonl").rows
+  }
+
+  /// The options an episode file's header says its environment had.
+  static func options(_ header: EpisodeHeader) throws -> EnvironmentOptions {
+    try JSONDecoder().decode(
+      EnvironmentOptions.self, from: JSONEncoder().encode(header.environmentOptions))
+  }
+
+  @Test func sacRunLogsItsFiguresCountsEpisodesAndRecordsItsFields() throws {
+    let run = try Self.makeRun(try temporaryDirectory(), text: Self.sacConfig)
+    try run.run()
+    let rows = try Self.metrics(run.directory)
+    let keys = Set(rows.flatMap(\.values.keys))
+    for key in SACAgent.metricKeys + [
+      "train/gradient_steps", "rank/srank", "eval/return_mean", "eval/final_return_mean",
+    ] {
+      #expect(keys.contains(key), "\(key)")
+    }
+    let logged = rows.filter { $0.values["train/episodes"] != nil }
+    #expect(logged.map(\.step) == Array(stride(from: 100, through: 800, by: 100)))
+    for row in logged {
+      #expect(row.values["train/episodes"] == Double(row.step / 100), "step \(row.step)")
+      #expect(row.values["train/gradient_steps"] == Double(row.step - 100), "step \(row.step)")
+    }
+    let episode = try EpisodeReader.read(
+      from: run.directory.url.appendingPathComponent("replays/final-00.rlep"))
+    #expect(
+      episode.header.extras == [
+        .init(name: "policy_mean", width: 1), .init(name: "policy_log_std", width: 1),
+        .init(name: "q_value", width: 1),
+      ])
+    #expect(episode.stepCount == 100 && episode.extras.count == 3)
+    #expect(try EpisodeSimulation(episode).divergence == nil)
+  }
+
+  @Test func discreteSACRunRecordsActionProbabilitiesAndQValues() throws {
+    let text = Self.sacConfig.replacingOccurrences(
+      of: "Pendulum-v1, time_limit: 100", with: "CartPole-v1"
+    ).replacingOccurrences(of: "steps: 800", with: "steps: 400")
+    let run = try Self.makeRun(try temporaryDirectory(), text: text)
+    try run.run()
+    let keys = Set(try Self.metrics(run.directory).flatMap(\.values.keys))
+    #expect(Set(SACAgent.metricKeys + ["rank/srank"]).isSubset(of: keys))
+    let episode = try EpisodeReader.read(
+      from: run.directory.url.appendingPathComponent("replays/final-00.rlep"))
+    #expect(
+      episode.header.extras == [
+        .init(name: "action_probs", width: 2), .init(name: "q_values", width: 2),
+      ])
+    // Each step's action probabilities are a distribution.
+    let probabilities = episode.extras[0]
+    #expect(probabilities.count == 2 * episode.stepCount)
+    for t in 0..<episode.stepCount {
+      #expect(abs(probabilities[2 * t] + probabilities[2 * t + 1] - 1) < 1e-5)
+    }
+  }
+
+  @Test func sacEvaluatesOnTheEvaluationEnvironment() throws {
+    let plain = try Self.makeRun(try temporaryDirectory(), text: Self.sacConfig)
+    try plain.run()
+    let text = Self.sacConfig.replacingOccurrences(
+      of: "eval: {", with: "eval: {env: {id: Pendulum-v1, params: {m: 2}}, ")
+    let heavy = try Self.makeRun(try temporaryDirectory(), text: text)
+    try heavy.run()
+    #expect(heavy.config.eval.env?.options.params == ["m": 2])
+    // Training is the same; only the evaluations (same seeds, a pendulum twice as heavy) differ.
+    let (a, b) = (try Self.metrics(plain.directory), try Self.metrics(heavy.directory))
+    func training(_ rows: [MetricsRow]) -> [[String: Double]] {
+      rows.map {
+        $0.values.filter {
+          !$0.key.hasPrefix("eval/") && !$0.key.hasPrefix("time/") && $0.key != "replay/sample_us"
+        }
+      }
+    }
+    #expect(training(a) == training(b))
+    let evaluated = a.filter { $0.values["eval/return_mean"] != nil }
+    #expect(evaluated.count == 2)
+    for (x, y) in zip(a, b) {
+      for key in ["eval/return_mean", "eval/final_return_mean"] where x.values[key] != nil {
+        #expect(x.values[key] != y.values[key], "\(key) at step \(x.step)")
+      }
+    }
+    let episode = { (run: TrainingRun) in
+      try EpisodeReader.read(
+        from: run.directory.url.appendingPathComponent("replays/final-00.rlep"))
+    }
+    let heavyEpisode = try episode(heavy)
+    let plainEpisode = try episode(plain)
+    #expect(try Self.options(heavyEpisode.header).params == ["m": 2])
+    #expect(try Self.options(plainEpisode.header).params == nil)
+    #expect(heavyEpisode.header.seed == plainEpisode.header.seed)
+    #expect(heavyEpisode.totalReward != plainEpisode.totalReward)
+    // The heavy episode re-simulates in the environment its header names.
+    #expect(try EpisodeSimulation(heavyEpisode).divergence == nil)
+  }
+
+  @Test func interruptedSACRunResumesToTheSameRows() throws {
+    let whole = try Self.makeRun(try temporaryDirectory(), text: Self.sacConfig)
+    try whole.run()
+    let root = try temporaryDirectory()
+    let first = try Self.makeRun(root, text: Self.sacConfig)
+    first.stopAfter = 600  // past the checkpoint at 400: rows 500 and 600 must be rewritten
+    try first.run()
+    #expect(first.directory.checkpointFiles().count == 1)
+    try Self.makeRun(root, text: Self.sacConfig).run(resume: true)
+    #expect(try Self.rows(first.directory) == Self.rows(whole.directory))
+    #expect(
+      try String(contentsOf: first.directory.spectra, encoding: .utf8)
+        == String(contentsOf: whole.directory.spectra, encoding: .utf8))
+    #expect(
+      try Data(contentsOf: first.directory.policy) == Data(contentsOf: whole.directory.policy))
+  }
+
   static func ranklabBinary() -> URL? {
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     for _ in 0..<4 {
