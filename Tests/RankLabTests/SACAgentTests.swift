@@ -389,6 +389,41 @@ import Testing
     }
   }
 
+  @Test func discreteSACLearnsToCrossTheOpenRoom() throws {
+    // Discrete SAC with the uniform entropy reference and a small initial temperature (as
+    // Configs/sac-discrete-gridworld.yaml) on the 8x8 room, goal 14 steps away: measured, the
+    // greedy policy reaches the goal by 5000 steps on seeds 0, 1 and 2.
+    let text = """
+      name: room
+      steps: 5000
+      env: {id: gridworld/open-room, observation: onehot}
+      agent:
+        algorithm: sac
+        network: {hidden: [32, 32]}
+        learning_rate: 1e-3
+        batch_size: 32
+        learning_starts: 500
+        sac: {initial_temperature: 0.05, entropy_reference: uniform}
+      replay: {capacity: 5000}
+      eval: {every: 500, episodes: 1, final_episodes: 3}
+      rank: {every: 0}
+      checkpoint: {every: 0}
+      log: {every: 500}
+      """
+    let run = try TrainingRunTests.makeRun(try temporaryDirectory(), text: text)
+    let summary = try run.run()
+    let rows = try TrainingRunTests.metrics(run.directory)
+    // At step 500 nothing has been learnt: the greedy policy never arrives, and the random
+    // actions of the warm-up reach the goal in a minority of episodes.
+    #expect(rows.first { $0.values["eval/return_mean"] != nil }?.values["eval/return_mean"] == 0)
+    let episodeReturns = rows.compactMap { $0.values["train/episode_return"] }
+    #expect(episodeReturns.first.map { $0 < 0.5 } == true, "\(episodeReturns)")
+    // After training the greedy policy reaches the goal in every final episode, and so do
+    // nearly all training episodes.
+    #expect(summary.finalReturnMean == 1)
+    #expect(episodeReturns.last.map { $0 >= 0.9 } == true, "\(episodeReturns)")
+  }
+
   @Test func boxesWithoutBoundsAreRefused() throws {
     var config = ExperimentConfig()
     config.agent = AgentConfig.defaults(for: .sac)
