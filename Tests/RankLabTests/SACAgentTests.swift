@@ -70,6 +70,7 @@ import Testing
     agent.fillCriticInput()
   }
 
+  /// The temperature of the minibatch `prepare` draws and of the actor checks.
   static let alpha: Float = 0.7
 
   /// tanh hidden layers for the finite-difference checks: a ReLU unit whose pre-activation
@@ -383,7 +384,8 @@ import Testing
       }
       let batch = agents[1].batch
       for i in 0..<agents[1].config.batchSize {
-        let expected = Double(batch.discounts[i] * (1 - batch.terminals[i])) * 0.7 * hMax
+        let expected =
+          Double(batch.discounts[i] * (1 - batch.terminals[i])) * Double(Self.alpha) * hMax
         #expect(abs(Double(targets[0][i] - targets[1][i]) - expected) < 1e-5, "\(env) row \(i)")
       }
     }
