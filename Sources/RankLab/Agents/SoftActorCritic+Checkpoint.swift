@@ -63,13 +63,24 @@ extension SACAgent {
     logTemperature = [counters.logTemperature]
   }
 
-  /// The policy file holds the actor alone: acting never reads the critics.
+  /// The policy file holds the actor, which acts, and the first critic, whose values recorded
+  /// episodes carry (`q_value` / `q_values`); no target, second critic or optimizer.
   public func savePolicy(into archive: inout CheckpointArchive) throws {
     archive.put("policy/actor", array: actor.parameters)
+    archive.put("policy/critic1", array: critic1.parameters)
   }
 
+  /// A file written before the critic was saved acts the same; its episodes then record the
+  /// actor's fields only (`recordsCriticValues` false).
   public func loadPolicy(from archive: CheckpointArchive) throws {
     actor.parameters = try archive.array(
       "policy/actor", of: Float.self, count: actor.parameters.count)
+    if archive.names.contains("policy/critic1") {
+      critic1.parameters = try archive.array(
+        "policy/critic1", of: Float.self, count: critic1.parameters.count)
+      recordsCriticValues = true
+    } else {
+      recordsCriticValues = false
+    }
   }
 }

@@ -88,6 +88,8 @@ public final class SACAgent: Agent {
   var singleOutput: [Float]
   /// The continuous action `act` returns.
   var actionBuffer: [Float]
+  /// Whether critic1 holds trained values to record (false after loading an old policy file).
+  var recordsCriticValues = true
   var singleInput: [Float]
   var probeWork: MLPWorkspace?
   var probeInput: [Float] = []
@@ -603,7 +605,8 @@ public final class SACAgent: Agent {
   }
 
   public var recordedFields: [EpisodeHeader.ExtraField] {
-    discrete
+    let fields: [EpisodeHeader.ExtraField] =
+      discrete
       ? [
         .init(name: "action_probs", width: actionWidth),
         .init(name: "q_values", width: actionWidth),
@@ -612,6 +615,7 @@ public final class SACAgent: Agent {
         .init(name: "policy_mean", width: actionWidth),
         .init(name: "policy_log_std", width: actionWidth), .init(name: "q_value", width: 1),
       ]
+    return recordsCriticValues ? fields : fields.dropLast()
   }
 
   public func recordedValues(_ observation: UnsafeBufferPointer<Float>, action: Action)
@@ -626,6 +630,7 @@ public final class SACAgent: Agent {
       let maximum = logits.max() ?? 0
       let total = logits.reduce(0) { $0 + ($1 - maximum).exp() }
       logits = logits.map { ($0 - maximum).exp() / total }
+      guard recordsCriticValues else { return [logits] }
       var q = [Float](repeating: 0, count: m)
       q.withUnsafeMutableBufferPointer {
         singleCritic.forwardSingle(critic1, input: observation, output: $0)
@@ -636,6 +641,7 @@ public final class SACAgent: Agent {
     let logStd = (0..<m).map {
       min(max(singleOutput[m + $0], Self.logStdRange.lowerBound), Self.logStdRange.upperBound)
     }
+    guard recordsCriticValues else { return [mean, logStd] }
     for k in 0..<observationCount { singleInput[k] = observation[k] }
     if case .continuous(let values) = action {
       for j in 0..<m { singleInput[observationCount + j] = unscale(values[j], j) }
