@@ -69,6 +69,14 @@ import Yams
       ])
   }
 
+  @Test func keysOfTheEarlierSchemaSayWhereTheyMoved() {
+    #expect(
+      issues("agent:\n  double_q: true\n  target_update: {every: 5}") == [
+        "c.yaml:2:3: unknown key 'double_q' under 'agent'; it moved to 'agent.dqn.double_q'",
+        "c.yaml:3:3: unknown key 'target_update' under 'agent'; it moved to 'agent.dqn.target_update'",
+      ])
+  }
+
   @Test func wrongTypesChoicesAndRanges() {
     #expect(
       issues("agent:\n  batch_size: many\n") == [

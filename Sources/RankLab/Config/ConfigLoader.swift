@@ -95,7 +95,8 @@ public enum ConfigLoader {
     guard issues.isEmpty else { throw ConfigError(issues: issues) }
     let defaults = try NodeEncoder().encode(Schema.defaults(for: user))
     let rules = TreeRules(
-      choices: Schema.choices, shapes: Schema.shapes, numberMappings: Schema.numberMappings)
+      choices: Schema.choices, shapes: Schema.shapes, numberMappings: Schema.numberMappings,
+      movedKeys: Schema.movedKeys)
     check(user, against: defaults, path: [], rules: rules, report: report)
     guard issues.isEmpty else { throw ConfigError(issues: issues) }
     let merged = merge(user, over: defaults, path: [], shapes: Schema.shapes)
@@ -122,6 +123,7 @@ public enum ConfigLoader {
     var choices: [String: [String]]
     var shapes: [String: Node]
     var numberMappings: Set<String>
+    var movedKeys: [String: String] = [:]
   }
 
   /// The dotted path with list indices written `[]` (how shapes name list items).
@@ -166,8 +168,10 @@ public enum ConfigLoader {
         guard let name = key.string else { continue }
         guard let expected = d[Node(name)] else {
           let under = path.isEmpty ? "at the top level" : "under '\(dotted)'"
+          let full = path.isEmpty ? name : "\(dotted).\(name)"
           let hint =
-            Spelling.closest(to: name, among: valid).map { "; did you mean '\($0)'?" }
+            rules.movedKeys[full].map { "; it moved to '\($0)'" }
+            ?? Spelling.closest(to: name, among: valid).map { "; did you mean '\($0)'?" }
             ?? "; valid keys: \(valid.joined(separator: ", "))"
           report(path + [name], "unknown key '\(name)' \(under)\(hint)")
           continue

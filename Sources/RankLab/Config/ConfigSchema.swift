@@ -22,10 +22,13 @@ public protocol ConfigSchema: Codable, Equatable, Sendable {
   static var shapes: [String: Node] { get }
   /// Mappings whose keys are free (e.g. `env.params`); their values must be numbers.
   static var numberMappings: Set<String> { get }
+  /// Keys of earlier schemas and where they live now, by dotted path (named in the error).
+  static var movedKeys: [String: String] { get }
 }
 
 extension ConfigSchema {
   public static var reservedKeys: Set<String> { [] }
+  public static var movedKeys: [String: String] { [:] }
   public static func defaults(for user: Node) -> Self { Self() }
   public static func structuralProblems(in user: Node) -> [(path: [String], message: String)] {
     []

@@ -74,6 +74,14 @@ public struct ExperimentConfig: ConfigSchema {
 
   public static let numberMappings: Set<String> = ["env.params", "eval.env.params"]
 
+  /// The value-based family's keys sat directly under `agent:` before each algorithm had its
+  /// own section.
+  public static let movedKeys: [String: String] = Dictionary(
+    uniqueKeysWithValues: [
+      "double_q", "loss", "target_update", "exploration", "advantage_learning",
+      "policy_averaging", "regularizer",
+    ].map { ("agent.\($0)", "agent.dqn.\($0)") })
+
   public static let choices: [String: [String]] = [
     "agent.algorithm": AgentConfig.Algorithm.allCases.map(\.rawValue),
     "agent.dqn.loss": AgentConfig.Loss.allCases.map(\.rawValue),
