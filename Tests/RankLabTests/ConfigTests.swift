@@ -69,6 +69,24 @@ import Yams
       ])
   }
 
+  @Test func listItemsSetByIndexMustExistOrAppend() throws {
+    let text = "seeds: [0, 1]"
+    let appended = try ConfigLoader.load(
+      ExperimentConfig.self, text: text, file: "c.yaml", overrides: ["seeds.2=7"])
+    #expect(appended.config.seeds == [0, 1, 7])
+    for (override, expected) in [
+      ("seeds.5=7", "--set seeds.5=7: 'seeds' has 2 items: an index may be 0...2 (2 appends)"),
+      ("steps.0=1", "'steps' is not a list in the config"),
+    ] {
+      #expect {
+        _ = try ConfigLoader.load(
+          ExperimentConfig.self, text: text, file: "c.yaml", overrides: [override])
+      } throws: { error in
+        "\(error)".contains(expected) && !"\(error)".contains("\n")
+      }
+    }
+  }
+
   @Test func keysOfTheEarlierSchemaSayWhereTheyMoved() {
     #expect(
       issues("agent:\n  double_q: true\n  target_update: {every: 5}") == [

@@ -21,6 +21,7 @@ public enum ConfigLoader {
     var overridePaths: [[String]: String] = [:]
     for override in overrides {
       let (path, value) = try parseOverride(override)
+      try checkListIndices(path, in: tree, override: override)
       tree = set(value, at: path, in: tree)
       overridePaths[path] = override
     }
@@ -236,6 +237,37 @@ public enum ConfigLoader {
   }
 
   /// Returns `tree` with `value` at `path`, creating mappings on the way.
+  /// A list item set by index must exist in the file's list or be one past its end.
+  static func checkListIndices(_ path: [String], in tree: Node, override: String) throws {
+    var node: Node? = tree
+    for (depth, component) in path.enumerated() {
+      let dotted = path.prefix(depth).joined(separator: ".")
+      if let index = Int(component), depth > 0 {
+        guard let items = node?.sequence else {
+          throw ConfigError(issues: [
+            ConfigIssue(
+              source: "--set \(override)", path: dotted,
+              message:
+                "'\(dotted)' is not a list in the config, so it has no item \(index); set the whole list (--set \(dotted)=[...])"
+            )
+          ])
+        }
+        guard index <= items.count else {
+          throw ConfigError(issues: [
+            ConfigIssue(
+              source: "--set \(override)", path: dotted,
+              message:
+                "'\(dotted)' has \(items.count) item\(items.count == 1 ? "" : "s"): an index may be 0...\(items.count) (\(items.count) appends)"
+            )
+          ])
+        }
+        node = index < items.count ? items[index] : nil
+      } else {
+        node = node?.mapping?[Node(component)]
+      }
+    }
+  }
+
   static func set(_ value: Node, at path: [String], in tree: Node) -> Node {
     guard let head = path.first else { return value }
     // A list item by index (`--set distill.teachers.1=runs/b`); one past the end appends.
