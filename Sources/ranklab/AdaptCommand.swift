@@ -20,13 +20,7 @@ struct AdaptCommand: ParsableCommand {
         ranklab adapt runs/smerl-pendulum/0 --set env.params.m=1.5 --json
       """)
 
-  @Argument(help: "A run directory holding policy.rlck, or a policy file.")
-  var path: String
-
-  @Option(
-    name: .customLong("set"),
-    help: "Change the environment, e.g. --set env.blocked=true (env.* keys only; repeatable).")
-  var overrides: [String] = []
+  @OptionGroup var target: PolicyTarget
 
   @Option(help: "Trial episodes per latent.")
   var trials = 5
@@ -44,22 +38,10 @@ struct AdaptCommand: ParsableCommand {
   func validate() throws {
     guard trials >= 1 else { throw ValidationError("--trials must be at least 1") }
     guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1") }
-    for override in overrides where !override.hasPrefix("env.") {
-      throw ValidationError("--set \(override): adapt changes only env.* keys")
-    }
   }
 
   func run() throws {
-    let policy: PolicyFile.Loaded
-    do { policy = try PolicyFile.load(path) } catch let error as PolicyError {
-      throw CommandFailure(error.description)
-    }
-    let env: EnvConfig
-    do {
-      env = try EnvConfig.applying(overrides, to: policy.meta.env)
-    } catch let error as ConfigError {
-      throw CommandFailure(error.description)
-    }
+    let (policy, env) = try target.load()
     let result: PolicyAdaptation.Result
     do {
       result = try PolicyAdaptation.run(
@@ -67,7 +49,7 @@ struct AdaptCommand: ParsableCommand {
     } catch let error as PolicyError {
       throw CommandFailure(error.description)
     } catch let error as EnvironmentError {
-      throw CommandFailure("\(path): \(error)")
+      throw CommandFailure("\(target.path): \(error)")
     }
     if json {
       let encoder = JSONEncoder()

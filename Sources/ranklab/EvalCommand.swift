@@ -18,13 +18,7 @@ struct EvalCommand: ParsableCommand {
         ranklab eval runs/dqn-gridworld/0 --set env.blocked=true --record out/
       """)
 
-  @Argument(help: "A run directory holding policy.rlck, or a policy file.")
-  var path: String
-
-  @Option(
-    name: .customLong("set"),
-    help: "Change the environment, e.g. --set env.params.length=0.8 (env.* keys only; repeatable).")
-  var overrides: [String] = []
+  @OptionGroup var target: PolicyTarget
 
   @Option(help: "Episodes to evaluate.")
   var episodes = 20
@@ -40,22 +34,10 @@ struct EvalCommand: ParsableCommand {
 
   func validate() throws {
     guard episodes >= 1 else { throw ValidationError("--episodes must be at least 1") }
-    for override in overrides where !override.hasPrefix("env.") {
-      throw ValidationError("--set \(override): eval changes only env.* keys")
-    }
   }
 
   func run() throws {
-    let policy: PolicyFile.Loaded
-    do { policy = try PolicyFile.load(path) } catch let error as PolicyError {
-      throw CommandFailure(error.description)
-    }
-    let env: EnvConfig
-    do {
-      env = try EnvConfig.applying(overrides, to: policy.meta.env)
-    } catch let error as ConfigError {
-      throw CommandFailure(error.description)
-    }
+    let (policy, env) = try target.load()
     let result: PolicyEvaluation.Result
     do {
       result = try PolicyEvaluation.run(
@@ -64,7 +46,7 @@ struct EvalCommand: ParsableCommand {
     } catch let error as PolicyError {
       throw CommandFailure(error.description)
     } catch let error as EnvironmentError {
-      throw CommandFailure("\(path): \(error)")
+      throw CommandFailure("\(target.path): \(error)")
     }
     if json {
       let encoder = JSONEncoder()

@@ -258,7 +258,8 @@ public struct ExperimentConfig: ConfigSchema {
           } else {
             require(
               known.contains(name), path,
-              "is not a parameter of \(section.id); its parameters: \(known.joined(separator: ", "))")
+              "is not a parameter of \(section.id); its parameters: \(known.joined(separator: ", "))"
+            )
             require(value.isFinite && value > 0, path, "must be a positive finite number")
           }
         }

@@ -127,7 +127,9 @@ private struct StoredMeta: Decodable {
   }
 
   func config(file: String) throws -> ExperimentConfig {
-    var sections: [String: JSONValue] = ["agent": agent, "env": env, "steps": .integer(Int64(steps))]
+    var sections: [String: JSONValue] = [
+      "agent": agent, "env": env, "steps": .integer(Int64(steps)),
+    ]
     if let smerl { sections["smerl"] = smerl }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]

@@ -74,10 +74,12 @@ public struct VisitationChart: SVGChart {
   public var meanPairwiseDistance: Double {
     var total = 0.0
     var pairs = 0
-    for a in panels.indices { for b in panels.indices where b > a {
-      total += distance(a, b)
-      pairs += 1
-    } }
+    for a in panels.indices {
+      for b in panels.indices where b > a {
+        total += distance(a, b)
+        pairs += 1
+      }
+    }
     return pairs == 0 ? 0 : total / Double(pairs)
   }
 

@@ -1,0 +1,35 @@
+import ArgumentParser
+import RankLab
+
+/// The arguments `eval` and `adapt` share: a saved policy and the environment changes to test
+/// it in.
+struct PolicyTarget: ParsableArguments {
+  @Argument(help: "A run directory holding policy.rlck, or a policy file.")
+  var path: String
+
+  @Option(
+    name: .customLong("set"),
+    help:
+      "Change the environment, e.g. --set env.params.length=0.8 or --set env.blocked=true (env.* keys only; repeatable)."
+  )
+  var overrides: [String] = []
+
+  func validate() throws {
+    for override in overrides where !override.hasPrefix("env.") {
+      throw ValidationError("--set \(override): only env.* keys can be changed here")
+    }
+  }
+
+  /// The policy and the environment config with the changes applied, or a one-line failure.
+  func load() throws -> (policy: PolicyFile.Loaded, env: EnvConfig) {
+    let policy: PolicyFile.Loaded
+    do { policy = try PolicyFile.load(path) } catch let error as PolicyError {
+      throw CommandFailure(error.description)
+    }
+    do {
+      return (policy, try EnvConfig.applying(overrides, to: policy.meta.env))
+    } catch let error as ConfigError {
+      throw CommandFailure(error.description)
+    }
+  }
+}
