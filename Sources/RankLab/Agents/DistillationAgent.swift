@@ -31,7 +31,7 @@ extension SACAgent: DistillationTeacher {
 /// labels it with the teachers' outputs on those states, and moves the student's outputs z
 /// toward them by `agent.distill.loss` (`DistillationLoss`). Several teachers are averaged into
 /// one target (an ensemble). The student acts greedily on argmax z.
-public final class DistillationAgent: Agent {
+public final class DistillationAgent: Agent, DistillationStudent {
   public let config: AgentConfig
   let distill: DistillConfig
   let actionCount: Int
@@ -451,45 +451,14 @@ public final class DistillationAgent: Agent {
     return [values]
   }
 
-  private struct Counters: Codable {
-    var currentStep: Int
-    var gradientStepsTaken: Int
-    var rng: PCG64
-    var adamStep: Int
-  }
-
-  public func save(into archive: inout CheckpointArchive) throws {
-    archive.put("agent/student", array: student.parameters)
-    archive.put("agent/adam_m", array: optimizer.firstMoment)
-    archive.put("agent/adam_v", array: optimizer.secondMoment)
-    try archive.put(
-      "agent/state",
-      json: Counters(
-        currentStep: currentStep, gradientStepsTaken: gradientStepsTaken, rng: rng,
-        adamStep: optimizer.step))
-  }
-
-  public func load(from archive: CheckpointArchive) throws {
-    let count = student.parameters.count
-    student.parameters = try archive.array("agent/student", of: Float.self, count: count)
-    let counters = try archive.json("agent/state", as: Counters.self)
-    optimizer.restore(
-      step: counters.adamStep,
-      firstMoment: try archive.array("agent/adam_m", of: Float.self, count: count),
-      secondMoment: try archive.array("agent/adam_v", of: Float.self, count: count))
-    currentStep = counters.currentStep
-    gradientStepsTaken = counters.gradientStepsTaken
-    rng = counters.rng
-  }
-
+  public func save(into archive: inout CheckpointArchive) throws { try saveStudent(into: &archive) }
+  public func load(from archive: CheckpointArchive) throws { try loadStudent(from: archive) }
   /// The policy file holds the student alone: acting needs no teacher.
   public func savePolicy(into archive: inout CheckpointArchive) throws {
-    archive.put("policy/student", array: student.parameters)
+    saveStudentPolicy(into: &archive)
   }
-
   public func loadPolicy(from archive: CheckpointArchive) throws {
-    student.parameters = try archive.array(
-      "policy/student", of: Float.self, count: student.parameters.count)
+    try loadStudentPolicy(from: archive)
   }
 }
 

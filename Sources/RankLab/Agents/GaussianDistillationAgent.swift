@@ -19,7 +19,7 @@ extension SACAgent: GaussianPolicyTeacher {
 /// closed-form KL of the Gaussians before it. The student acts with tanh of its mean, scaled to
 /// the Box; states come from the teacher's (greedy) rollouts, DAgger or a dataset, as for the
 /// discrete student (`DistillationAgent`).
-public final class GaussianDistillationAgent: Agent {
+public final class GaussianDistillationAgent: Agent, DistillationStudent {
   public let config: AgentConfig
   let distill: DistillConfig
   let actionWidth: Int
@@ -293,44 +293,14 @@ public final class GaussianDistillationAgent: Agent {
     return [values]
   }
 
-  private struct Counters: Codable {
-    var currentStep: Int
-    var gradientStepsTaken: Int
-    var rng: PCG64
-    var adamStep: Int
-  }
-
-  public func save(into archive: inout CheckpointArchive) throws {
-    archive.put("agent/student", array: student.parameters)
-    archive.put("agent/adam_m", array: optimizer.firstMoment)
-    archive.put("agent/adam_v", array: optimizer.secondMoment)
-    try archive.put(
-      "agent/state",
-      json: Counters(
-        currentStep: currentStep, gradientStepsTaken: gradientStepsTaken, rng: rng,
-        adamStep: optimizer.step))
-  }
-
-  public func load(from archive: CheckpointArchive) throws {
-    let count = student.parameters.count
-    student.parameters = try archive.array("agent/student", of: Float.self, count: count)
-    let counters = try archive.json("agent/state", as: Counters.self)
-    optimizer.restore(
-      step: counters.adamStep,
-      firstMoment: try archive.array("agent/adam_m", of: Float.self, count: count),
-      secondMoment: try archive.array("agent/adam_v", of: Float.self, count: count))
-    currentStep = counters.currentStep
-    gradientStepsTaken = counters.gradientStepsTaken
-    rng = counters.rng
-  }
-
+  public func save(into archive: inout CheckpointArchive) throws { try saveStudent(into: &archive) }
+  public func load(from archive: CheckpointArchive) throws { try loadStudent(from: archive) }
+  /// The policy file holds the student alone: acting needs no teacher.
   public func savePolicy(into archive: inout CheckpointArchive) throws {
-    archive.put("policy/student", array: student.parameters)
+    saveStudentPolicy(into: &archive)
   }
-
   public func loadPolicy(from archive: CheckpointArchive) throws {
-    student.parameters = try archive.array(
-      "policy/student", of: Float.self, count: student.parameters.count)
+    try loadStudentPolicy(from: archive)
   }
 }
 
