@@ -626,16 +626,18 @@ public final class SACAgent: Agent {
       singleActor.forwardSingle(actor, input: observation, output: $0)
     }
     if discrete {
-      var logits = Array(singleOutput.prefix(m))
-      let maximum = logits.max() ?? 0
-      let total = logits.reduce(0) { $0 + ($1 - maximum).exp() }
-      logits = logits.map { ($0 - maximum).exp() / total }
-      guard recordsCriticValues else { return [logits] }
+      var probabilities = [Float](repeating: 0, count: m)
+      singleOutput.withUnsafeBufferPointer { z in
+        probabilities.withUnsafeMutableBufferPointer {
+          Losses.softmax(UnsafeBufferPointer(rebasing: z[0..<m]), rows: 1, columns: m, into: $0)
+        }
+      }
+      guard recordsCriticValues else { return [probabilities] }
       var q = [Float](repeating: 0, count: m)
       q.withUnsafeMutableBufferPointer {
         singleCritic.forwardSingle(critic1, input: observation, output: $0)
       }
-      return [logits, q]
+      return [probabilities, q]
     }
     let mean = (0..<m).map { scale(Float.hyperbolicTangent(singleOutput[$0]), $0) }
     let logStd = (0..<m).map {
