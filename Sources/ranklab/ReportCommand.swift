@@ -20,14 +20,18 @@ struct ReportCommand: ParsableCommand {
   )
   var out: String?
 
+  @Option(help: "A sentence shown under the title (e.g. that the runs are a reduced study).")
+  var note: String?
+
   @OptionGroup var grouping: RunGroupOptions
 
   func run() throws {
     let groups = try RunGroup.load(paths: paths, pool: grouping.axes)
     let output = out ?? RunGroupOptions.besideInputs(paths, file: "report.html")
     let url = URL(fileURLWithPath: output)
-    let report = StudyReport(
+    var report = StudyReport(
       groups: groups, band: band, outputDirectory: url.deletingLastPathComponent())
+    report.note = note
     // Replays outside the report's directory are copied beside it, so its links work wherever
     // the directory goes (a clone of docs/ has no runs/).
     let fm = FileManager.default

@@ -99,8 +99,10 @@ import Testing
     // Unpooled, each map is its own group.
     #expect(try RunGroup.load(paths: [study.path]).count == 2)
     let docs = root.appendingPathComponent("docs")
-    let report = StudyReport(groups: groups, outputDirectory: docs)
+    var report = StudyReport(groups: groups, outputDirectory: docs)
+    report.note = "A reduced run."
     let html = try report.html()
+    #expect(html.contains("<p><strong>A reduced run.</strong></p>"))
     #expect(html.contains("<h3>Diverged runs</h3>"))
     #expect(html.contains("<td>4 <span class=\"sd\">(1 diverged)</span></td>"))
     let copy = try #require(report.replayCopies.first)

@@ -7,6 +7,8 @@ public struct StudyReport {
   public var band: BandKind
   /// Where the page will be written, so links to replays can be relative.
   public var outputDirectory: URL
+  /// A paragraph shown under the title (what the runs are, e.g. "a reduced run").
+  public var note: String?
 
   public init(groups: [RunGroup], band: BandKind = .std, outputDirectory: URL) {
     self.groups = groups
@@ -31,6 +33,7 @@ public struct StudyReport {
     let title = "ranklab report: " + names.joined(separator: ", ")
     var page = HTMLPage(title: title)
     page.sections.append("<h1>\(SVGMarkup.escape(title))</h1>\n<p class=\"meta\">\(meta)</p>\n")
+    if let note { page.sections.append("<p><strong>\(SVGMarkup.escape(note))</strong></p>\n") }
     page.sections.append(
       "<h2>Final figures</h2>\n<p class=\"note\">Final value of each run (the return: the "
         + "final evaluation's mean, as summary.json stores it; the rest: the last logged value), "
