@@ -47,10 +47,11 @@ import Testing
     return (agent, replay, environment)
   }
 
-  /// Prepares one minibatch: actions sampled for s (fixed noise afterwards), targets, inputs.
-  static func prepare(_ agent: SACAgent, _ replay: ReplayBuffer) {
+  /// Prepares one minibatch: actions sampled for s (fixed noise afterwards), targets, inputs
+  /// (`sampled`: the minibatch is already in `agent.batch`).
+  static func prepare(_ agent: SACAgent, _ replay: ReplayBuffer, sampled: Bool = false) {
     var rng = PCG64(seed: 4)
-    replay.sample(into: &agent.batch, rng: &rng)
+    if !sampled { replay.sample(into: &agent.batch, rng: &rng) }
     agent.batch.observations.withUnsafeBufferPointer {
       agent.actorWork.forward(agent.actor, input: $0, rows: agent.config.batchSize)
     }
@@ -73,8 +74,12 @@ import Testing
     return Double(agent.actorStep(alpha: 0.7, apply: false).0)
   }
 
-  static func checkActor(_ agent: SACAgent, _ replay: ReplayBuffer) {
-    prepare(agent, replay)
+  /// `close`: the comparison (default: 3e-2, relative above 1, absolute below).
+  static func checkActor(
+    _ agent: SACAgent, _ replay: ReplayBuffer, prepared: Bool = false,
+    close: (Double, Double) -> Bool = { GradientCheckTests.close($0, $1, tolerance: 3e-2) }
+  ) {
+    if !prepared { prepare(agent, replay) }
     _ = actorLoss(agent)
     let analytic = agent.actor.gradients
     let parameters = agent.actor.parameters
@@ -86,7 +91,7 @@ import Testing
       }
       agent.actor.parameters = parameters
       #expect(
-        GradientCheckTests.close(Double(analytic[i]), numeric, tolerance: 3e-2),
+        close(Double(analytic[i]), numeric),
         "actor parameter \(i): analytic \(analytic[i]) numeric \(numeric)")
       checked += 1
     }

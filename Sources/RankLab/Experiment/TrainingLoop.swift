@@ -18,6 +18,8 @@ struct TrainingLoop<E: Environment> {
     var failuresTotal = 0.0
     /// Returns of episodes finished since the last log row.
     var finishedReturns: [Double] = []
+    /// Their summed costs (optional: checkpoints from before it decode).
+    var finishedCosts: [Double]?
     /// Training metrics summed since the last log row, in first-seen key order.
     var trainKeys: [String] = []
     var trainSums: [Double] = []
@@ -180,6 +182,8 @@ struct TrainingLoop<E: Environment> {
     state.episodeCost += result.cost
     if result.end.isEnd {
       state.finishedReturns.append(state.episodeReturn)
+      if state.finishedCosts == nil { state.finishedCosts = [] }
+      state.finishedCosts?.append(state.episodeCost)
       state.episodes += 1
       agent.episodeEnded(
         return: state.episodeReturn, cost: state.episodeCost, length: state.episodeLength)
@@ -230,6 +234,9 @@ struct TrainingLoop<E: Environment> {
       row.values.append(("train/episodes", Double(state.episodes)))
       row.values += agent.statusMetrics(step: state.step)
       row.values.append(("safety/failures_total", state.failuresTotal))
+      if let costs = state.finishedCosts, !costs.isEmpty {
+        row.values.append(("safety/episode_cost", costs.reduce(0, +) / Double(costs.count)))
+      }
     } else {
       // Offline: the counters that mean something without interaction (fitting iterations).
       row.values += agent.statusMetrics(step: state.step).filter {
@@ -256,6 +263,7 @@ struct TrainingLoop<E: Environment> {
     state.trainSums = []
     state.trainUpdates = 0
     state.finishedReturns = []
+    state.finishedCosts = []
   }
 
   /// Evaluates each of the agent's latents in turn (one policy for most agents), each on the
