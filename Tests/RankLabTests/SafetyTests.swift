@@ -10,14 +10,14 @@ import Testing
 @Suite struct SafetyTests {
   /// A SafeSACAgent on `env` and a replay of random steps with the environment's costs.
   static func agent(
-    env: String, method: String = "csc", _ extra: String = ""
+    env: String, method: String = "csc", _ extra: String = "", safety: String = ""
   ) throws -> (SafeSACAgent, ReplayBuffer) {
     let config = try ConfigLoader.load(
       ExperimentConfig.self,
       text: """
         env: {id: \(env)\(extra)}
         agent: {algorithm: sac, network: {hidden: [8, 8]}, batch_size: 6, learning_starts: 0}
-        safety: {method: \(method), alpha: 0.7, max_samples: 20}
+        safety: {method: \(method), alpha: 0.7, max_samples: 20\(safety)}
         """,
       file: "t.yaml"
     ).config
@@ -114,7 +114,8 @@ import Testing
     #expect(after < before)
   }
 
-  /// Sets Q_C's output to constants (discrete: one per action) by zeroing its last weights.
+  /// Sets Q_C's logits to constants (discrete: one per action) by zeroing its last weights;
+  /// Q_C = σ(logit).
   static func fixCritic(_ critic: SafetyCritic, values: [Float]) {
     let network = critic.network
     let last = network.layerCount - 1
@@ -127,15 +128,15 @@ import Testing
     let (agent, _) = try Self.agent(env: "gridworld/lava")
     var lava = try EnvironmentCatalog.make(id: "gridworld/lava")
     let observation = lava.reset(seed: 0)
-    // Only action 2 passes ε = (1 − γ) χ = 0.001.
-    Self.fixCritic(agent.critic, values: [0.5, 0.4, -0.1, 0.3])
+    // Only action 2 passes ε = (1 − γ_C) χ = 0.05 (σ(−10) ≈ 4.5e-5; σ(2) ≈ 0.88).
+    Self.fixCritic(agent.critic, values: [2, 2, -10, 2])
     for _ in 0..<20 {
       let action = observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
       #expect(action == .discrete(2))
     }
     #expect(agent.rejected > 0 && agent.drawn > agent.rejected)
     // None passes: the least Q_C, every draw counted as rejected.
-    Self.fixCritic(agent.critic, values: [0.5, 0.2, 0.3, 0.4])
+    Self.fixCritic(agent.critic, values: [2, 0.5, 1, 1.5])
     _ = agent.statusMetrics(step: 0)
     let action = observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
     #expect(action == .discrete(1))
@@ -144,17 +145,42 @@ import Testing
   }
 
   @Test func continuousRejectionAcceptsTheFirstSafeDraw() throws {
-    let (agent, _) = try Self.agent(env: "point-nav/hazards")
+    let (agent, _) = try Self.agent(
+      env: "point-nav/hazards", safety: ", failure_estimate: critic")
     var pointNav = try EnvironmentCatalog.make(id: "point-nav/hazards")
     let observation = pointNav.reset(seed: 0)
-    Self.fixCritic(agent.critic, values: [-1])
+    Self.fixCritic(agent.critic, values: [-10])
     _ = observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
     #expect(agent.drawn == 1 && agent.rejected == 0)
     Self.fixCritic(agent.critic, values: [1])
     _ = observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
     #expect(agent.drawn == 21 && agent.rejected == 20)
-    // The threshold follows V_C: the first action of the episode moved it toward Q_C = −1.
-    #expect(agent.critic.startValue < 0 && agent.threshold > 0.001)
+    // V_C (critic estimate) moved from 0 toward Q_C at the episode's first draw of π,
+    // σ(−10), by value_smoothing 0.05.
+    let expected = 0.05 * Double(SafetyCritic.probability(-10))
+    #expect(abs(agent.critic.startValue - expected) < 1e-9)
+    #expect(abs(agent.threshold - 0.5 * (0.1 - expected)) < 1e-12)
+  }
+
+  @Test func evaluationFiltersWithItsOwnDraws() throws {
+    var env = try EnvironmentCatalog.make(id: "point-nav/hazards")
+    let observation = env.reset(seed: 0)
+    func trainingActions(evaluating: Bool) throws -> [Action] {
+      let (agent, _) = try Self.agent(env: "point-nav/hazards")
+      Self.fixCritic(agent.critic, values: [1])  // nothing passes: every draw is made
+      return try (0..<5).map { _ in
+        if evaluating {
+          let greedy = observation.withUnsafeBufferPointer { agent.act($0, explore: false) }
+          let mean = observation.withUnsafeBufferPointer { agent.sac.act($0, explore: false) }
+          // All candidates tie on a constant Q_C: the first, the greedy action, is kept.
+          #expect(greedy == mean)
+        }
+        let action = observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
+        guard case .continuous(let values) = action else { throw RunError.unsupported("") }
+        return .continuous(Array(values))
+      }
+    }
+    #expect(try trainingActions(evaluating: true) == trainingActions(evaluating: false))
   }
 
   @Test func multiplierAscendsOnExcessCostAndStaysNonNegative() throws {
@@ -172,6 +198,17 @@ import Testing
     batch.costs = [0, 1]
     agent.critic.adjustRewards(&batch)
     #expect(batch.rewards == [1, -1])
+    // CSC with failure_estimate critic ascends on the critic's V_C, whatever the episode cost.
+    let (csc, _) = try Self.agent(env: "gridworld/lava", safety: ", failure_estimate: critic")
+    csc.critic.startValue = 0.5
+    csc.episodeEnded(return: 0, cost: 0, length: 5)
+    #expect(abs(csc.critic.multiplier - 0.05 * 0.4) < 1e-12 && csc.critic.startValue == 0.5)
+    // With episodes (the default), V_C is the running mean of the episodes' costs and λ
+    // ascends on each cost.
+    let (episodes, _) = try Self.agent(env: "gridworld/lava")
+    episodes.episodeEnded(return: 0, cost: 1, length: 5)
+    #expect(abs(episodes.critic.startValue - 0.05) < 1e-12)
+    #expect(abs(episodes.critic.multiplier - 0.05 * 0.9) < 1e-12)
   }
 
   @Test func badSafetyInputIsAOneLineError() throws {
@@ -184,6 +221,8 @@ import Testing
     let sac = "agent: {algorithm: sac}\nenv: {id: gridworld/lava}\n"
     let chi = try problems(sac + "safety: {method: csc, chi: 1.5}")
     #expect(chi.count == 1 && chi[0].contains("safety.chi") && !chi[0].contains("\n"))
+    let gamma = try problems(sac + "safety: {method: csc, gamma: 1}")
+    #expect(gamma.count == 1 && gamma[0].contains("safety.gamma"))
     let nStep = try problems(sac + "safety: {method: csc}\nreplay: {n_step: 3}")
     #expect(nStep.first?.contains("first step's cost") == true)
     let dqn = try problems("safety: {method: lagrangian}")

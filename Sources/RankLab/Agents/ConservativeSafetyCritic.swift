@@ -6,23 +6,31 @@ import Foundation
 ///
 /// The failure signal c ∈ {0, 1} is the environment's `Step.cost`. With `csc`, per gradient step
 /// (after SAC's critics, on SAC's minibatch, `CostConstraint.learn`):
-/// 1. the safety critic Q_C regresses onto y = c + γ (1 − terminal) Q̄_C(s′, a′), a′ ~ π(·|s′)
-///    (discrete: Σ_a′ π(a′|s′) Q̄_C(s′, a′)), Q̄_C its Polyak-averaged target (`agent.sac.tau`);
+/// 1. the safety critic Q_C = σ(network output), the discounted probability of a failure ahead,
+///    regresses onto y = c + (1 − c) γ_C (1 − terminal) Q̄_C(s′, a′), a′ ~ π(·|s′) (discrete:
+///    Σ_a′ π(a′|s′) Q̄_C(s′, a′)), Q̄_C its Polyak-averaged target (`agent.sac.tau`); the
+///    sigmoid keeps Q_C in [0, 1], where the reversed-CQL term below would otherwise push the
+///    policy's actions up without bound (measured: Q_C ≈ 58 after 4k steps on point-nav);
 /// 2. to that TD loss ½ mean (Q_C(s, a) − y)² it adds the reversed-CQL term
 ///    α (mean Q_C(s, a_D) − mean E_{a~π(·|s)} Q_C(s, a)) (`safety.alpha`): pushed down on the
 ///    logged actions, up on the policy's own, so Q_C over-estimates the policy's failures;
 /// 3. the actor minimises SAC's loss + λ · E_{a~π} Q_C(s, a) (the constraint's Lagrangian).
 ///
-/// Acting (training, after `learning_starts`): draw a ~ π(·|s) until Q_C(s, a) ≤ ε, at most
+/// Acting (after `learning_starts`): draw a ~ π(·|s) until Q_C(s, a) ≤ ε, at most
 /// `safety.max_samples` draws, else take the draw with the least Q_C (discrete: the same rule
-/// on the action set, the fallback the action of least Q_C); ε = (1 − γ)(χ − V_C), V_C the
-/// running mean of Q_C(s₀, a₀) at training episodes' first actions (the critic's estimate of
-/// the policy's expected failures from the start state). Evaluation acts greedily, unfiltered.
+/// on the action set, the fallback the action of least Q_C); ε = (1 − γ_C)(χ − V_C), V_C the
+/// current expected failures per episode (`safety.failure_estimate`): `episodes`, the running
+/// mean of the training episodes' summed costs; `critic`, the running mean of Q_C(s₀, a ~ π)
+/// at training episodes' first states. Evaluation filters the same way (the filtered policy is
+/// the one CSC deploys), its first candidate the greedy action and its draws from a generator
+/// of its own (stream [3, 1]), so evaluating leaves training alone.
 ///
-/// The multiplier (both methods): after every training episode with summed cost C,
-/// λ ← max(0, λ + `multiplier_learning_rate` · (C − χ)): projected gradient ascent on the dual
-/// of "expected failures per episode ≤ χ". `lagrangian` learns SAC on r − λ c instead, with no
-/// safety critic and no filtering.
+/// The multiplier: after every training episode, λ ← max(0, λ + `multiplier_learning_rate` ·
+/// (F − χ)), projected gradient ascent on the dual of "expected failures per episode ≤ χ":
+/// F is the episode's summed cost C (`lagrangian`, and `csc` with `episodes`) or the critic's
+/// V_C (`csc` with `critic`: the filtered episodes fail little by design, so their costs let λ
+/// fall to 0 and leave π itself unsafe; the critic's estimate constrains π). `lagrangian`
+/// learns SAC on r − λ c, with no safety critic and no filtering.
 ///
 /// The paper's policy update is a TRPO-style step with the multiplier; this one is SAC's actor
 /// step with the same multiplier, documented in `docs/safety.md` with what we compared.
@@ -40,9 +48,11 @@ public final class SafeSACAgent: Agent {
   let learningStarts: Int
   /// Whether the next training action is its episode's first (V_C is read there).
   var episodeStart = true
-  /// Rejection counters since the last log row.
+  /// Rejection counters of training actions since the last log row.
   var drawn = 0
   var rejected = 0
+  /// The draws of evaluation's filter (stream [3, 1]).
+  var evaluationRNG: PCG64
 
   // Preallocated for acting: the candidates' critic inputs and values.
   let candidateWork: MLPWorkspace
@@ -62,9 +72,10 @@ public final class SafeSACAgent: Agent {
     actionWidth = sac.actionWidth
     maxSamples = safety.maxSamples
     chi = safety.chi
-    gamma = context.config.agent.gamma
+    gamma = safety.gamma
     smoothing = safety.valueSmoothing
     learningStarts = context.config.agent.learningStarts
+    evaluationRNG = PCG64(seed: UInt64(context.seed), stream: [3, 1])
     let d = observationCount
     let m = actionWidth
     let rows = discrete ? 1 : maxSamples
@@ -75,28 +86,41 @@ public final class SafeSACAgent: Agent {
     actionBuffer = [Float](repeating: 0, count: discrete ? 0 : m)
   }
 
-  /// ε = (1 − γ)(χ − V_C).
+  /// ε = (1 − γ_C)(χ − V_C), γ_C the safety critic's discount (`safety.gamma`).
   public var threshold: Double { (1 - gamma) * (chi - critic.startValue) }
 
   public func act(_ observation: UnsafeBufferPointer<Float>, explore: Bool) -> Action {
-    guard method == .csc, explore, sac.currentStep >= learningStarts else {
+    guard method == .csc, sac.currentStep >= learningStarts else {
       return sac.act(observation, explore: explore)
     }
     let epsilon = Float(threshold)
+    if !explore {
+      // Evaluation: its own draws; its counts are not training's.
+      swap(&sac.rng, &evaluationRNG)
+      let (savedDrawn, savedRejected) = (drawn, rejected)
+      let chosen =
+        discrete
+        ? filteredDiscrete(observation, epsilon, greedyFirst: true)
+        : filteredContinuous(observation, epsilon, greedyFirst: true)
+      (drawn, rejected) = (savedDrawn, savedRejected)
+      swap(&sac.rng, &evaluationRNG)
+      return chosen.action
+    }
     let chosen =
       discrete ? filteredDiscrete(observation, epsilon) : filteredContinuous(observation, epsilon)
-    if episodeStart {
-      critic.startValue += smoothing * (Double(chosen.value) - critic.startValue)
+    if episodeStart, critic.failureEstimate == .critic {
+      critic.startValue += smoothing * (Double(chosen.policyValue) - critic.startValue)
       episodeStart = false
     }
     return chosen.action
   }
 
   /// Draws from π(·|s) until Q_C ≤ ε (all candidates go through Q_C in one batch; the first
-  /// accepted in draw order is taken, as drawing them one by one would).
-  func filteredContinuous(_ observation: UnsafeBufferPointer<Float>, _ epsilon: Float) -> (
-    action: Action, value: Float
-  ) {
+  /// accepted in draw order is taken, as drawing them one by one would). `greedyFirst`: the
+  /// first candidate is the policy's mean action (evaluation).
+  func filteredContinuous(
+    _ observation: UnsafeBufferPointer<Float>, _ epsilon: Float, greedyFirst: Bool = false
+  ) -> (action: Action, policyValue: Float) {
     let d = observationCount
     let m = actionWidth
     let w = d + m
@@ -108,7 +132,8 @@ public final class SafeSACAgent: Agent {
       for j in 0..<m {
         let logStd = min(
           max(actorOutput[m + j], SACAgent.logStdRange.lowerBound), SACAgent.logStdRange.upperBound)
-        let u = actorOutput[j] + logStd.exp() * Float(sac.rng.nextGaussian())
+        let noise = greedyFirst && k == 0 ? 0 : Float(sac.rng.nextGaussian())
+        let u = actorOutput[j] + logStd.exp() * noise
         candidateInput[k * w + d + j] = Float.hyperbolicTangent(u)
       }
     }
@@ -116,6 +141,7 @@ public final class SafeSACAgent: Agent {
       candidateWork.forward(critic.network, input: $0, rows: maxSamples)
     }
     let values = candidateWork.output
+    for k in 0..<maxSamples { values[k] = SafetyCritic.probability(values[k]) }
     var pick = 0
     var accepted = false
     for k in 0..<maxSamples {
@@ -129,16 +155,37 @@ public final class SafeSACAgent: Agent {
     drawn += accepted ? pick + 1 : maxSamples
     rejected += accepted ? pick : maxSamples
     for j in 0..<m { actionBuffer[j] = sac.scale(candidateInput[pick * w + d + j], j) }
-    return (.continuous(actionBuffer), values[pick])
+    return (.continuous(actionBuffer), values[0])
   }
 
   /// The discrete rule: draws from π until one has Q_C ≤ ε, else the action of least Q_C.
-  func filteredDiscrete(_ observation: UnsafeBufferPointer<Float>, _ epsilon: Float) -> (
-    action: Action, value: Float
-  ) {
+  /// `greedyFirst`: the greedy action is the first candidate (evaluation).
+  func filteredDiscrete(
+    _ observation: UnsafeBufferPointer<Float>, _ epsilon: Float, greedyFirst: Bool = false
+  ) -> (action: Action, policyValue: Float) {
     let m = actionWidth
     candidateValues.withUnsafeMutableBufferPointer {
       candidateWork.forwardSingle(critic.network, input: observation, output: $0)
+    }
+    for j in 0..<m { candidateValues[j] = SafetyCritic.probability(candidateValues[j]) }
+    // E_{a~π} Q_C(s, a), from π = softmax of the actor's logits.
+    actorOutput.withUnsafeMutableBufferPointer {
+      sac.singleActor.forwardSingle(sac.actor, input: observation, output: $0)
+    }
+    var maximum = actorOutput[0]
+    for j in 1..<m { maximum = max(maximum, actorOutput[j]) }
+    var total: Float = 0
+    var weighted: Float = 0
+    for j in 0..<m {
+      let p = (actorOutput[j] - maximum).exp()
+      total += p
+      weighted += p * candidateValues[j]
+    }
+    let policyValue = weighted / total
+    if greedyFirst, case .discrete(let greedy) = sac.act(observation, explore: false),
+      candidateValues[greedy] <= epsilon
+    {
+      return (.discrete(greedy), policyValue)
     }
     var safest = 0
     var anySafe = false
@@ -150,19 +197,19 @@ public final class SafeSACAgent: Agent {
       // No action passes, so no draw could: the draws are skipped, counted as rejected.
       drawn += maxSamples
       rejected += maxSamples
-      return (.discrete(safest), candidateValues[safest])
+      return (.discrete(safest), policyValue)
     }
     for k in 0..<maxSamples {
       guard case .discrete(let a) = sac.act(observation, explore: true) else { break }
       if candidateValues[a] <= epsilon {
         drawn += k + 1
         rejected += k
-        return (.discrete(a), candidateValues[a])
+        return (.discrete(a), policyValue)
       }
     }
     drawn += maxSamples
     rejected += maxSamples
-    return (.discrete(safest), candidateValues[safest])
+    return (.discrete(safest), policyValue)
   }
 
   public func episodeStarted(training: Bool) {
@@ -170,6 +217,9 @@ public final class SafeSACAgent: Agent {
   }
 
   public func episodeEnded(return episodeReturn: Double, cost: Double, length: Int) {
+    if critic.failureEstimate == .episodes {
+      critic.startValue += smoothing * (cost - critic.startValue)
+    }
     critic.updateMultiplier(episodeCost: cost)
   }
 
@@ -228,8 +278,11 @@ public final class SafeSACAgent: Agent {
 /// `CostConstraint`: the update rule of `SafeSACAgent`'s documentation, steps 1 to 3.
 public final class SafetyCritic: CostConstraint {
   let method: SafetyConfig.Method
+  let failureEstimate: SafetyConfig.FailureEstimate
   let alpha: Float
   let chi: Double
+  /// γ_C (`safety.gamma`).
+  let gamma: Float
   let multiplierLearningRate: Double
   let tau: Float
   let maxGradNorm: Float
@@ -242,7 +295,8 @@ public final class SafetyCritic: CostConstraint {
   var optimizer: Adam
   /// λ ≥ 0.
   public internal(set) var multiplier: Double
-  /// V_C: the running estimate of the policy's expected failures from the start state.
+  /// V_C: the running estimate of the current expected failures per episode
+  /// (`safety.failure_estimate`).
   public internal(set) var startValue = 0.0
 
   // Preallocated: a gradient step allocates nothing.
@@ -256,6 +310,7 @@ public final class SafetyCritic: CostConstraint {
   var targets: [Float]
   var loggedGradient: [Float]
   var policyGradient: [Float]
+  /// Q_C (1 − Q_C) per row: the sigmoid's derivative, backpropagated for ∂Q_C/∂a.
   var onesGradient: [Float]
   /// Sums since the figures were last taken: (loss, reversed-CQL gap, Q_C at the policy's
   /// actions, steps).
@@ -264,8 +319,10 @@ public final class SafetyCritic: CostConstraint {
   init(context: AgentContext, sac: SACAgent) throws {
     let safety = context.config.safety
     method = safety.method
+    failureEstimate = safety.failureEstimate
     alpha = Float(safety.alpha)
     chi = safety.chi
+    gamma = Float(safety.gamma)
     multiplierLearningRate = safety.multiplierLearningRate
     multiplier = safety.initialMultiplier
     let agent = context.config.agent
@@ -283,6 +340,13 @@ public final class SafetyCritic: CostConstraint {
     network = MLP(
       sizes: discrete ? [d] + agent.network.hidden + [m] : [d + m] + agent.network.hidden + [1],
       activation: agent.network.activation, initialization: agent.network.`init`, rng: &initRNG)
+    // Q_C starts near 0.01 (logit −4.6) rather than σ(0) = 0.5: no failure is known yet, and
+    // from 0.5 the TD targets (γ Q̄ on safe steps) would take thousands of target updates to
+    // fall, every state looking dangerous meanwhile (measured on point-nav: Q_C ≈ 0.49 at 5k).
+    let last = network.layerCount - 1
+    for j in 0..<network.sizes[last + 1] {
+      network.parameters[network.biasOffsets[last] + j] = Self.initialLogit
+    }
     target = MLP(copying: network)
     optimizer = Adam(
       parameterCount: network.parameters.count, learningRate: Float(agent.learningRate),
@@ -303,11 +367,18 @@ public final class SafetyCritic: CostConstraint {
     onesGradient = [Float](repeating: 0, count: b)
   }
 
+  /// The output bias Q_C starts from: σ(−4.6) ≈ 0.01.
+  static let initialLogit: Float = -4.6
+
+  /// Q_C = σ(z) of the network's output z.
+  @inline(__always) static func probability(_ z: Float) -> Float { 1 / (1 + (-z).exp()) }
+
   // MARK: The multiplier
 
   /// λ ← max(0, λ + lr (C − χ)) after a training episode with summed cost C.
   func updateMultiplier(episodeCost: Double) {
-    multiplier = max(0, multiplier + multiplierLearningRate * (episodeCost - chi))
+    let failures = method == .csc && failureEstimate == .critic ? startValue : episodeCost
+    multiplier = max(0, multiplier + multiplierLearningRate * (failures - chi))
   }
 
   public func adjustRewards(_ batch: inout TransitionBatch) {
@@ -356,11 +427,13 @@ public final class SafetyCritic: CostConstraint {
     for i in 0..<n {
       var value: Float = 0
       if discrete {
-        for j in 0..<m { value += sac.nextSampled[i * m + j] * next[i * m + j] }
+        for j in 0..<m { value += sac.nextSampled[i * m + j] * Self.probability(next[i * m + j]) }
       } else {
-        value = next[i]
+        value = Self.probability(next[i])
       }
-      targets[i] = batch.costs[i] + batch.discounts[i] * (1 - batch.terminals[i]) * value
+      // A failure now is certain (1); else the discounted chance of one later.
+      let c = batch.costs[i]
+      targets[i] = c + (1 - c) * gamma * (1 - batch.terminals[i]) * value
     }
     var tdLoss: Float = 0
     var loggedMean: Float = 0
@@ -369,18 +442,21 @@ public final class SafetyCritic: CostConstraint {
       // One pass: Q_C(s, ·) holds the logged action's value and the policy's expectation.
       for i in 0..<n * d { loggedInput[i] = batch.observations[i] }
       loggedInput.withUnsafeBufferPointer { loggedWork.forward(network, input: $0, rows: n) }
-      let q = loggedWork.output
+      let z = loggedWork.output
       for i in 0..<n {
         let a = Int(batch.actionIndices[i])
-        let error = q[i * m + a] - targets[i]
+        let qa = Self.probability(z[i * m + a])
+        let error = qa - targets[i]
         tdLoss += 0.5 * error * error / Float(n)
-        loggedMean += q[i * m + a] / Float(n)
+        loggedMean += qa / Float(n)
+        // dL/dz_j = dL/dQ_j · Q_j (1 − Q_j).
         for j in 0..<m {
           let p = sac.sampled[i * m + j]
-          policyMean += p * q[i * m + j] / Float(n)
-          loggedGradient[i * m + j] = -alpha * p / Float(n)
+          let q = Self.probability(z[i * m + j])
+          policyMean += p * q / Float(n)
+          loggedGradient[i * m + j] = -alpha * p / Float(n) * q * (1 - q)
         }
-        loggedGradient[i * m + a] += (error + alpha) / Float(n)
+        loggedGradient[i * m + a] += (error + alpha) / Float(n) * qa * (1 - qa)
       }
       if gradients {
         loggedGradient.withUnsafeBufferPointer {
@@ -401,15 +477,15 @@ public final class SafetyCritic: CostConstraint {
       }
       loggedInput.withUnsafeBufferPointer { loggedWork.forward(network, input: $0, rows: n) }
       policyInput.withUnsafeBufferPointer { policyWork.forward(network, input: $0, rows: n) }
-      let q = loggedWork.output
-      let qPolicy = policyWork.output
       for i in 0..<n {
-        let error = q[i] - targets[i]
+        let q = Self.probability(loggedWork.output[i])
+        let qPolicy = Self.probability(policyWork.output[i])
+        let error = q - targets[i]
         tdLoss += 0.5 * error * error / Float(n)
-        loggedMean += q[i] / Float(n)
-        policyMean += qPolicy[i] / Float(n)
-        loggedGradient[i] = (error + alpha) / Float(n)
-        policyGradient[i] = -alpha / Float(n)
+        loggedMean += q / Float(n)
+        policyMean += qPolicy / Float(n)
+        loggedGradient[i] = (error + alpha) / Float(n) * q * (1 - q)
+        policyGradient[i] = -alpha / Float(n) * qPolicy * (1 - qPolicy)
       }
       if gradients {
         loggedGradient.withUnsafeBufferPointer {
@@ -438,12 +514,13 @@ public final class SafetyCritic: CostConstraint {
       batch.observations.withUnsafeBufferPointer {
         penaltyWork.forward(network, input: $0, rows: n)
       }
-      let q = penaltyWork.output
+      let z = penaltyWork.output
       var mean: Float = 0
       for i in 0..<n {
         for j in 0..<m {
-          terms[i * m + j] = q[i * m + j]
-          mean += sac.sampled[i * m + j] * q[i * m + j] / Float(n)
+          let q = Self.probability(z[i * m + j])
+          terms[i * m + j] = q
+          mean += sac.sampled[i * m + j] * q / Float(n)
         }
       }
       return (Float(multiplier), mean)
@@ -455,9 +532,11 @@ public final class SafetyCritic: CostConstraint {
     }
     policyInput.withUnsafeBufferPointer { penaltyWork.forward(network, input: $0, rows: n) }
     var mean: Float = 0
+    // ∂Q_C/∂a = Q_C (1 − Q_C) ∂z/∂a.
     for i in 0..<n {
-      mean += penaltyWork.output[i] / Float(n)
-      onesGradient[i] = 1
+      let q = Self.probability(penaltyWork.output[i])
+      mean += q / Float(n)
+      onesGradient[i] = q * (1 - q)
     }
     // Only the input gradient is read; the parameter gradients are overwritten by the next
     // step of Q_C before they are applied.

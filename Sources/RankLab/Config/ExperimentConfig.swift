@@ -91,6 +91,7 @@ public struct ExperimentConfig: ConfigSchema {
     "smerl.mode": SMERLConfig.Mode.allCases.map(\.rawValue),
     "smerl.discriminator.activation": Activation.allCases.map(\.rawValue),
     "safety.method": SafetyConfig.Method.allCases.map(\.rawValue),
+    "safety.failure_estimate": SafetyConfig.FailureEstimate.allCases.map(\.rawValue),
     "agent.distill.loss": DistillConfig.Loss.allCases.map(\.rawValue),
     "agent.distill.data": DistillConfig.Data.allCases.map(\.rawValue),
     "agent.distill.ensemble": DistillConfig.Ensemble.allCases.map(\.rawValue),

@@ -295,8 +295,9 @@ struct TrainingLoop<E: Environment> {
     agent.selectLatent(nil)
     row.values.append(("\(prefix)_mean", pooled.mean))
     row.values.append(("\(prefix)_std", pooled.standardDeviation))
-    // Mean safety cost per episode, under the name of the evaluation it belongs to.
-    if pooled.cost > 0 {
+    // Mean safety cost per episode, under the name of the evaluation it belongs to: always
+    // where the environment has a failure signal (a zero is a measurement), else when non-zero.
+    if pooled.cost > 0 || state.evalEnv.hasFailureSignal {
       let name = prefix.replacingOccurrences(of: "return", with: "cost")
       row.values.append(("\(name)_mean", pooled.cost / Double(pooled.returns.count)))
     }
