@@ -262,5 +262,17 @@ import Testing
     try c.load(from: archive)
     #expect(c.critic.network.parameters == a.critic.network.parameters)
     #expect(c.critic.target.parameters == a.critic.target.parameters)
+    // The policy file carries the safety critic: a policy loaded from it filters alike.
+    var policy = CheckpointArchive()
+    try a.savePolicy(into: &policy)
+    let (d, _) = try Self.agent(env: "point-nav/hazards")
+    try d.loadPolicy(from: policy)
+    #expect(d.critic.network.parameters == a.critic.network.parameters)
+    var env = try EnvironmentCatalog.make(id: "point-nav/hazards")
+    let observation = env.reset(seed: 3)
+    a.sac.currentStep = d.sac.currentStep
+    let fromRun = observation.withUnsafeBufferPointer { a.act($0, explore: false) }
+    let fromFile = observation.withUnsafeBufferPointer { d.act($0, explore: false) }
+    #expect(fromRun == fromFile)
   }
 }

@@ -266,11 +266,23 @@ public final class SafeSACAgent: Agent {
     try sac.load(from: archive)
     try critic.load(from: archive)
   }
+  /// The policy file holds the actor and, for CSC, the safety critic and V_C: the deployed
+  /// policy is the filtered one (`ranklab eval` filters as the final evaluation did).
   public func savePolicy(into archive: inout CheckpointArchive) throws {
     try sac.savePolicy(into: &archive)
+    guard method == .csc else { return }
+    archive.put("policy/safety_critic", array: critic.network.parameters)
+    archive.put("policy/safety_start_value", array: [critic.startValue])
   }
   public func loadPolicy(from archive: CheckpointArchive) throws {
     try sac.loadPolicy(from: archive)
+    guard method == .csc else { return }
+    critic.network.parameters = try archive.array(
+      "policy/safety_critic", of: Float.self, count: critic.network.parameters.count)
+    critic.startValue = try archive.array(
+      "policy/safety_start_value", of: Double.self, count: 1)[0]
+    // Acting from a file happens after learning: the filter is on from the first step.
+    sac.currentStep = Int.max / 2
   }
 }
 
