@@ -276,3 +276,37 @@ import Testing
     #expect(fromRun == fromFile)
   }
 }
+
+/// The report's safety section: return against cumulative training failures, per method.
+@Suite struct SafetyReportTests {
+  @Test func reportPlotsReturnAgainstFailures() throws {
+    let root = try PlotFixtures.directory()
+    for (variant, rate) in [("method=none", 5.0), ("method=csc", 1.0)] {
+      for seed in 0..<2 {
+        let url = root.appendingPathComponent("study/\(variant)/\(seed)")
+        try PlotFixtures.writeRun(at: url, name: "study", variant: variant, seed: seed)
+        var metrics = ""
+        for step in stride(from: 1000, through: 5000, by: 1000) {
+          let record = MetricsRecord(
+            step: step,
+            values: [
+              ("eval/return_mean", Double(step) / 1000), ("eval/cost_mean", 0),
+              ("safety/failures_total", rate * Double(step / 1000 + seed)),
+            ])
+          metrics += record.jsonLine + "\n"
+        }
+        try metrics.write(
+          to: url.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+      }
+    }
+    let groups = try RunGroup.load(paths: [root.appendingPathComponent("study").path])
+    let html = try StudyReport(groups: groups, outputDirectory: root).html()
+    #expect(html.contains("<h2>Failures against return</h2>"))
+    // Failures on the x axis of the new chart (the Safety chart has them on y only).
+    #expect(html.contains("text-anchor=\"middle\">failures  (safety/failures_total)</text>"))
+    // The table: final failures, mean over seeds (none: 5 × (5, 6) → 27.5; csc: 5.5).
+    let table = FinalFigures(groups, metrics: ["safety/failures_total"])
+    let means = table.rows.map { $0.cells[0]?.mean }
+    #expect(Set(means.compactMap { $0 }) == [27.5, 5.5])
+  }
+}
