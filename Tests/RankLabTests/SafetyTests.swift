@@ -274,6 +274,20 @@ import Testing
     let fromRun = observation.withUnsafeBufferPointer { a.act($0, explore: false) }
     let fromFile = observation.withUnsafeBufferPointer { d.act($0, explore: false) }
     #expect(fromRun == fromFile)
+    // Through the policy file: rebuilt as the safe agent, its safety critic loaded.
+    let config = try ConfigLoader.load(
+      ExperimentConfig.self,
+      text:
+        "env: {id: point-nav/hazards}\nagent: {algorithm: sac, network: {hidden: [8, 8]}, batch_size: 6, learning_starts: 0}\nsafety: {method: csc, alpha: 0.7, max_samples: 20}",
+      file: "t.yaml"
+    ).config
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "csc-\(UUID().uuidString).rlck")
+    try PolicyFile.write(
+      agent: a, config: config, observationSpace: env.observationSpace,
+      actionSpace: env.actionSpace, to: url)
+    let loaded = try #require(try PolicyFile.load(url.path).agent as? SafeSACAgent)
+    #expect(loaded.critic.network.parameters == a.critic.network.parameters)
   }
 }
 
