@@ -225,13 +225,25 @@ public final class SafeSACAgent: Agent {
 
   public func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]? {
     guard let figures = sac.update(replay: replay, step: step) else { return nil }
-    return figures + critic.takeFigures()
+    return combine(figures)
   }
 
   public func train(replay: ReplayBuffer, gradientSteps: Int, step: Int) -> [(
     key: String, value: Double
   )] {
-    sac.train(replay: replay, gradientSteps: gradientSteps, step: step) + critic.takeFigures()
+    combine(sac.train(replay: replay, gradientSteps: gradientSteps, step: step))
+  }
+
+  /// SAC's figures and the safety critic's, written in place into `combined` (the caller lets
+  /// go before the next update, so an update allocates nothing).
+  var combined: [(key: String, value: Double)] = []
+  func combine(_ figures: [(key: String, value: Double)]) -> [(key: String, value: Double)] {
+    guard critic.takeFigures() else { return figures }
+    let extra = critic.figures
+    if combined.count != figures.count + extra.count { combined = figures + extra }
+    for i in figures.indices { combined[i] = figures[i] }
+    for i in extra.indices { combined[figures.count + i] = extra[i] }
+    return combined
   }
 
   public var featureCount: Int { sac.featureCount }
@@ -567,15 +579,16 @@ public final class SafetyCritic: CostConstraint {
   static let keys = ["safety/qc_loss", "safety/qc_gap", "safety/qc_mean"]
   var figures: [(key: String, value: Double)] = SafetyCritic.keys.map { ($0, 0) }
 
-  /// The means since last taken (empty for the lagrangian method or before any step).
-  func takeFigures() -> [(key: String, value: Double)] {
-    guard sums.steps > 0 else { return [] }
+  /// Writes the means since last taken into `figures`; false (nothing to report) for the
+  /// lagrangian method or before any step.
+  func takeFigures() -> Bool {
+    guard sums.steps > 0 else { return false }
     let n = Double(sums.steps)
     figures[0].value = sums.loss / n
     figures[1].value = sums.gap / n
     figures[2].value = sums.policyValue / n
     sums = (0, 0, 0, 0)
-    return figures
+    return true
   }
 
   private struct State: Codable {
