@@ -5,7 +5,7 @@
 #   2. DQN training on CartPole (env step, action selection, replay insert, sampling,
 #      forward/backward, Adam), with evaluation, rank measurement and logging switched off;
 #   3. the same for SAC on Pendulum (continuous) and on four rooms (discrete), one gradient
-#      step per environment step.
+#      step per environment step, and for CSC (safety.method csc) on point-nav and lava.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s deps
@@ -42,4 +42,6 @@ per_step() {
 per_step "DQN CartPole training" Configs/dqn-cartpole.yaml 20000 40000
 per_step "SAC Pendulum training" Configs/sac-pendulum.yaml 2000 4000
 per_step "discrete SAC four-rooms training" Configs/sac-discrete-gridworld.yaml 2000 4000
+per_step "CSC point-nav training (100 candidates per action)" Configs/csc-point.yaml 2000 4000
+per_step "CSC lava training (discrete)" Configs/csc-lava.yaml 2000 4000
 rm -rf "$out"

@@ -16,6 +16,8 @@ public struct CartPole: ClassicControlEnvironment {
 
   public var x = 0.0, xDot = 0.0, theta = 0.0, thetaDot = 0.0
   var clock: EpisodeClock
+  /// The unsafe region (`env.safety.x_limit`): nil, no failure signal.
+  public var safety: SafetyRegion?
 
   public init(timeLimit: Int? = nil) {
     clock = EpisodeClock(limit: timeLimit ?? 500)
@@ -40,6 +42,7 @@ public struct CartPole: ClassicControlEnvironment {
   }
 
   public var id: String { "CartPole-v1" }
+  public var hasFailureSignal: Bool { safety?.xLimit != nil }
   public var timeLimit: Int? { clock.limit }
   public var actionSpace: Space { .discrete(2) }
   public var observationSpace: Space {
@@ -85,7 +88,8 @@ public struct CartPole: ClassicControlEnvironment {
     let terminated =
       x < -Self.xThreshold || x > Self.xThreshold || theta < -Self.thetaThreshold
       || theta > Self.thetaThreshold
-    return Step(reward: 1, end: clock.tick(terminated: terminated))
+    let cost: Double = safety?.positionIsUnsafe(x) == true ? 1 : 0
+    return Step(reward: 1, cost: cost, end: clock.tick(terminated: terminated))
   }
 
   @inline(__always) private func writeObservation(_ o: UnsafeMutableBufferPointer<Float>) {

@@ -13,6 +13,8 @@ public struct Pendulum: ClassicControlEnvironment {
   /// Gravity; Gymnasium's default is 10.0.
   public var gravity: Double
   var clock: EpisodeClock
+  /// The unsafe band of angles (`env.safety.angle_low/high`): nil, no failure signal.
+  public var safety: SafetyRegion?
 
   public init(timeLimit: Int? = nil, gravity: Double = 10.0) {
     clock = EpisodeClock(limit: timeLimit ?? 200)
@@ -36,6 +38,7 @@ public struct Pendulum: ClassicControlEnvironment {
   }
 
   public var id: String { "Pendulum-v1" }
+  public var hasFailureSignal: Bool { safety?.angleLow != nil }
   public var timeLimit: Int? { clock.limit }
   // The spaces are Gymnasium's as its __init__ builds them, from the default max_speed and
   // max_torque: parameters changed afterwards (as `env.params` and the reference trajectories
@@ -76,7 +79,8 @@ public struct Pendulum: ClassicControlEnvironment {
     theta = theta + newThetaDot * Self.dt
     thetaDot = newThetaDot
     writeObservation(observation)
-    return Step(reward: -cost, end: clock.tick(terminated: false))
+    let failure: Double = safety?.angleIsUnsafe(Self.angleNormalize(theta)) == true ? 1 : 0
+    return Step(reward: -cost, cost: failure, end: clock.tick(terminated: false))
   }
 
   /// ((x + π) mod 2π) − π with NumPy's floored modulo (result takes the divisor's sign).

@@ -13,6 +13,9 @@ public protocol Environment: Sendable, Codable {
   /// Whether observations come from a small finite set (a gridworld's cells), so a replay buffer
   /// gains by storing each distinct observation once.
   var observationsRepeat: Bool { get }
+  /// Whether `Step.cost` can be non-zero: the environment declares a failure (lava, a hazard, an
+  /// unsafe region set in `env.safety`). A safety method refuses environments without one.
+  var hasFailureSignal: Bool { get }
 
   /// Starts an episode. A seed re-seeds the environment's generator (as Gymnasium's
   /// `reset(seed=)`); `nil` continues the current generator stream.
@@ -25,6 +28,7 @@ public protocol Environment: Sendable, Codable {
 
 extension Environment {
   public var observationsRepeat: Bool { false }
+  public var hasFailureSignal: Bool { false }
 
   /// Convenience for tests and tools (allocates): reset and return the observation.
   public mutating func reset(seed: UInt64?) -> [Float] {

@@ -42,6 +42,8 @@ public struct Gridworld: Environment {
 
   public var timeLimit: Int? { clock.limit }
   public var observationsRepeat: Bool { true }
+  /// Lava cells are the failures.
+  public var hasFailureSignal: Bool { map.cells.contains(.lava) }
   public var actionSpace: Space { .discrete(map.actionCount) }
   public var observationSpace: Space {
     let n = observation.count(rows: map.rows, columns: map.columns, featureCount: featureCount)

@@ -20,7 +20,8 @@ public struct EnvironmentEntry: Sendable {
 /// Every environment ranklab knows, by id.
 public enum EnvironmentCatalog {
   /// All entries, classic control first, in the order `ranklab envs` lists them.
-  public static let entries: [EnvironmentEntry] = classicControlEntries + gridworldEntries
+  public static let entries: [EnvironmentEntry] =
+    classicControlEntries + gridworldEntries + pointNavigationEntries
 
   /// The entry with this id, or nil.
   public static func entry(id: String) -> EnvironmentEntry? {
@@ -37,6 +38,11 @@ public enum EnvironmentCatalog {
     if entry.parameters.isEmpty, let params = options.params, !params.isEmpty {
       throw EnvironmentError.invalidOption(
         "\(id) takes no physical parameters (params); the classic-control environments do")
+    }
+    if options.safety != nil, !["CartPole-v1", "Pendulum-v1"].contains(id) {
+      throw EnvironmentError.invalidOption(
+        "env.safety declares an unsafe region on CartPole-v1 (x_limit) or Pendulum-v1 (angle_low, angle_high); \(id) has its own failures or none: remove env.safety"
+      )
     }
     return try entry.make(options)
   }

@@ -28,14 +28,18 @@ public struct EnvironmentOptions: Codable, Sendable, Equatable {
   /// MountainCar `force, gravity`; MountainCarContinuous `power`; Acrobot `LINK_LENGTH_1/2,
   /// LINK_MASS_1/2, LINK_MOI`), derived quantities recomputed as Gymnasium's `__init__` does.
   public var params: [String: Double]?
+  /// Classic control: an unsafe region of the state, a failure signal (`Step.cost` 1 on every
+  /// step that ends inside it) that leaves reward and termination alone (`SafetyRegion`).
+  public var safety: SafetyRegion?
 
   public init(
     timeLimit: Int? = nil, observation: GridObservation? = nil, size: Int? = nil,
     wallFraction: Double? = nil, actionNoise: Double? = nil, mapSeed: UInt64? = nil,
     featureCount: Int? = nil, mapFile: String? = nil, blocked: Bool? = nil,
-    params: [String: Double]? = nil
+    params: [String: Double]? = nil, safety: SafetyRegion? = nil
   ) {
     self.params = params
+    self.safety = safety
     self.timeLimit = timeLimit
     self.observation = observation
     self.size = size
@@ -49,7 +53,7 @@ public struct EnvironmentOptions: Codable, Sendable, Equatable {
 
   // The keys configs and episode headers use.
   enum CodingKeys: String, CodingKey {
-    case observation, size, blocked, params
+    case observation, size, blocked, params, safety
     case timeLimit = "time_limit"
     case wallFraction = "wall_fraction"
     case actionNoise = "action_noise"
@@ -69,6 +73,60 @@ public struct EnvironmentOptions: Codable, Sendable, Equatable {
       problems.append(("wall_fraction", "must be within [0, 1)"))
     }
     if let timeLimit, timeLimit < 1 { problems.append(("time_limit", "must be at least 1")) }
+    if let safety { problems += safety.problems().map { ("safety.\($0.key)", $0.message) } }
+    return problems
+  }
+}
+
+/// `env.safety:` an unsafe region a user declares on a classic-control task, so it has a
+/// failure signal: CartPole fails while |x| > `x_limit` (inside Gymnasium's 2.4, which still
+/// terminates); Pendulum fails while its angle, normalised to [−π, π) with 0 upright, lies in
+/// [`angle_low`, `angle_high`] radians. Entering the region costs 1 per step; reward and
+/// termination stay Gymnasium's.
+public struct SafetyRegion: Codable, Sendable, Equatable {
+  /// CartPole: the largest safe |cart position|.
+  public var xLimit: Double?
+  /// Pendulum: the unsafe band of angles, both ends given together.
+  public var angleLow: Double?
+  public var angleHigh: Double?
+
+  public init(xLimit: Double? = nil, angleLow: Double? = nil, angleHigh: Double? = nil) {
+    self.xLimit = xLimit
+    self.angleLow = angleLow
+    self.angleHigh = angleHigh
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case xLimit = "x_limit"
+    case angleLow = "angle_low"
+    case angleHigh = "angle_high"
+  }
+
+  /// Whether the (normalised) pendulum angle lies in the unsafe band.
+  @inline(__always) public func angleIsUnsafe(_ angle: Double) -> Bool {
+    guard let angleLow, let angleHigh else { return false }
+    return angle >= angleLow && angle <= angleHigh
+  }
+
+  /// Whether the cart is beyond the safe bound.
+  @inline(__always) public func positionIsUnsafe(_ x: Double) -> Bool {
+    guard let xLimit else { return false }
+    return abs(x) > xLimit
+  }
+
+  func problems() -> [(key: String, message: String)] {
+    var problems: [(key: String, message: String)] = []
+    if let xLimit, !(xLimit.isFinite && xLimit > 0) {
+      problems.append(("x_limit", "must be a positive finite number"))
+    }
+    if (angleLow == nil) != (angleHigh == nil) {
+      problems.append(("angle_low", "and angle_high come together: set both or neither"))
+    }
+    if let angleLow, let angleHigh,
+      !(angleLow >= -Double.pi && angleLow < angleHigh && angleHigh <= Double.pi)
+    {
+      problems.append(("angle_low", "must be below angle_high, both within [-pi, pi]"))
+    }
     return problems
   }
 }

@@ -56,10 +56,11 @@ import Testing
     return replay
   }
 
-  /// Prepares one minibatch: actions sampled for s (fixed noise afterwards), targets, inputs.
-  static func prepare(_ agent: SACAgent, _ replay: ReplayBuffer) {
+  /// Prepares one minibatch: actions sampled for s (fixed noise afterwards), targets, inputs
+  /// (`sampled`: the minibatch is already in `agent.batch`).
+  static func prepare(_ agent: SACAgent, _ replay: ReplayBuffer, sampled: Bool = false) {
     var rng = PCG64(seed: 4)
-    replay.sample(into: &agent.batch, rng: &rng)
+    if !sampled { replay.sample(into: &agent.batch, rng: &rng) }
     agent.batch.observations.withUnsafeBufferPointer {
       agent.actorWork.forward(agent.actor, input: $0, rows: agent.config.batchSize)
     }

@@ -66,8 +66,9 @@ public enum AgentCatalog {
     AgentEntry(
       algorithms: [.sac],
       summary:
-        "soft actor-critic: continuous (tanh Gaussian) or discrete (categorical); with smerl.mode, SMERL or DIAYN + reward on top"
+        "soft actor-critic: continuous (tanh Gaussian) or discrete (categorical); with smerl.mode, SMERL or DIAYN + reward on top; with safety.method, CSC or the Lagrangian baseline"
     ) { context -> any Agent in
+      if context.config.safety.method != .none { return try SafeSACAgent(context: context) }
       if context.config.smerl.mode == .none { return try SACAgent(context: context) }
       return try SMERLAgent(context: context)
     },

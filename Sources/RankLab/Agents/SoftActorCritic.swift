@@ -25,6 +25,22 @@ public protocol MinibatchRelabeler: AnyObject {
   func relabel(_ stored: TransitionBatch, into batch: inout TransitionBatch)
 }
 
+/// Brings the failure signal into SAC's update (safe exploration, `ConservativeSafetyCritic`):
+/// the minibatch then carries costs; the constraint may rewrite the rewards before the targets
+/// (the Lagrangian baseline's r − λ c), learns after the critics' step (a safety critic), and
+/// adds λ · Q_C(s, a) at the policy's actions to the actor's loss.
+public protocol CostConstraint: AnyObject {
+  /// Before the critics' targets, on the sampled minibatch (costs filled).
+  func adjustRewards(_ batch: inout TransitionBatch)
+  /// After the critics' step, before the actor's (SAC's `sampled` and `nextSampled` hold the
+  /// policy's actions or probabilities at s and s′).
+  func learn(_ sac: SACAgent)
+  /// The actor's penalty at the policy's actions in `sac.sampled`: returns λ and the mean
+  /// Q_C, having written into `terms` ∂Q_C/∂a per row and action dimension (continuous, the
+  /// actions in [−1, 1]) or Q_C(s, ·) per row (discrete); λ = 0 adds nothing.
+  func actorPenalty(_ sac: SACAgent, terms: inout [Float]) -> (weight: Float, valueMean: Float)
+}
+
 public final class SACAgent: Agent {
   public let config: AgentConfig
   let sac: SACConfig
@@ -62,6 +78,10 @@ public final class SACAgent: Agent {
   /// What the relabeler reads: the rows as sampled (empty without a relabeler).
   var storedBatch: TransitionBatch
   let relabeler: MinibatchRelabeler?
+  /// The safety method's hook into the update (nil: plain SAC).
+  var constraint: CostConstraint?
+  /// λ · Q_C's action derivatives (continuous) or values (discrete) for the actor.
+  var penaltyTerms: [Float]
   let actorWork: MLPWorkspace
   let actorNextWork: MLPWorkspace
   let criticWork1: MLPWorkspace
@@ -98,7 +118,10 @@ public final class SACAgent: Agent {
 
   /// `relabeler`: rewrites sampled minibatches (SMERL); the networks then see observations
   /// `relabeler.appendedWidth` wider than the environment's.
-  public init(context: AgentContext, relabeler: MinibatchRelabeler? = nil) throws {
+  /// `costs`: sample the costs column (a `CostConstraint`, set afterwards, reads it).
+  public init(
+    context: AgentContext, relabeler: MinibatchRelabeler? = nil, costs: Bool = false
+  ) throws {
     let config = context.config.agent
     self.config = config
     sac = config.sac ?? SACConfig()
@@ -163,7 +186,7 @@ public final class SACAgent: Agent {
     let b = config.batchSize
     batch = TransitionBatch(
       capacity: b, observationCount: d, actionWidth: discrete ? 1 : m, continuous: !discrete,
-      extras: [])
+      extras: costs ? [.costs] : [])
     storedBatch = TransitionBatch(
       capacity: relabeler == nil ? 0 : b, observationCount: storedWidth,
       actionWidth: discrete ? 1 : m, continuous: !discrete, extras: [])
@@ -192,6 +215,7 @@ public final class SACAgent: Agent {
     singleOutput = [Float](repeating: 0, count: actor.outputCount)
     actionBuffer = [Float](repeating: 0, count: discrete ? 0 : m)
     singleInput = [Float](repeating: 0, count: inputWidth)
+    penaltyTerms = [Float](repeating: 0, count: b * m)
   }
 
   public var temperature: Float { logTemperature[0].exp() }
@@ -298,6 +322,7 @@ public final class SACAgent: Agent {
       replay.sample(into: &batch, rng: &rng)
       samplingSeconds += TimeBreakdown.since(start)
     }
+    constraint?.adjustRewards(&batch)
     let n = config.batchSize
     let alpha = temperature
 
@@ -331,6 +356,7 @@ public final class SACAgent: Agent {
     computeTargets(alpha: alpha)
     fillCriticInput()
     let criticLoss = criticStep()
+    constraint?.learn(self)
 
     // 4. The actor step through the updated critics.
     let (actorLoss, qMean) = actorStep(alpha: alpha)
@@ -487,6 +513,13 @@ public final class SACAgent: Agent {
     let d = observationCount
     var loss: Float = 0
     var qSum: Float = 0
+    // The safety penalty λ · Q_C(s, a) (0 without a constraint).
+    var penalty: Float = 0
+    if let constraint {
+      let term = constraint.actorPenalty(self, terms: &penaltyTerms)
+      penalty = term.weight
+      if !discrete { loss += penalty * term.valueMean }
+    }
     if discrete {
       batch.observations.withUnsafeBufferPointer {
         criticWork1.forward(critic1, input: $0, rows: n)
@@ -499,14 +532,14 @@ public final class SACAgent: Agent {
         var expected: Float = 0
         for j in 0..<m {
           let k = i * m + j
-          let f = alpha * logProbabilities[k] - min(q1[k], q2[k])
+          let f = alpha * logProbabilities[k] - min(q1[k], q2[k]) + penalty * penaltyTerms[k]
           expected += sampled[k] * f
           qSum += sampled[k] * min(q1[k], q2[k])
         }
         loss += expected / Float(n)
         for j in 0..<m {
           let k = i * m + j
-          let f = alpha * logProbabilities[k] - min(q1[k], q2[k])
+          let f = alpha * logProbabilities[k] - min(q1[k], q2[k]) + penalty * penaltyTerms[k]
           actorGradient[k] = sampled[k] * (f - expected) / Float(n)
         }
       }
@@ -544,7 +577,8 @@ public final class SACAgent: Agent {
         for j in 0..<m {
           let k = i * m + j
           let t = sampled[k]
-          let dQ = da1[i * w + d + j] + da2[i * w + d + j]  // dL/da through min Q
+          // dL/da through min Q and the penalty λ · Q_C.
+          let dQ = da1[i * w + d + j] + da2[i * w + d + j] + penalty * penaltyTerms[k] / Float(n)
           let rawLogStd = out[i * 2 * m + m + j]
           let inRange = Self.logStdRange.contains(rawLogStd)
           let std = min(max(rawLogStd, Self.logStdRange.lowerBound), Self.logStdRange.upperBound)

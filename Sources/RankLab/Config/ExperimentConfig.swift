@@ -20,6 +20,7 @@ public struct ExperimentConfig: ConfigSchema {
   public var checkpoint = CheckpointConfig()
   public var log = LogConfig()
   public var smerl = SMERLConfig()
+  public var safety = SafetyConfig()
 
   public init() {}
 
@@ -69,6 +70,8 @@ public struct ExperimentConfig: ConfigSchema {
     [
       "eval.env": (try? NodeEncoder().encode(EnvConfig())) ?? Node("null"),
       "agent.distill.teachers[]": Node("", Tag(.str)),
+      "env.safety": (try? NodeEncoder().encode(SafetyRegion())) ?? Node("null"),
+      "eval.env.safety": (try? NodeEncoder().encode(SafetyRegion())) ?? Node("null"),
     ]
   }
 
@@ -95,6 +98,8 @@ public struct ExperimentConfig: ConfigSchema {
     "agent.sac.entropy_reference": SACConfig.EntropyReference.allCases.map(\.rawValue),
     "smerl.mode": SMERLConfig.Mode.allCases.map(\.rawValue),
     "smerl.discriminator.activation": Activation.allCases.map(\.rawValue),
+    "safety.method": SafetyConfig.Method.allCases.map(\.rawValue),
+    "safety.failure_estimate": SafetyConfig.FailureEstimate.allCases.map(\.rawValue),
     "agent.distill.loss": DistillConfig.Loss.allCases.map(\.rawValue),
     "agent.distill.data": DistillConfig.Data.allCases.map(\.rawValue),
     "agent.distill.ensemble": DistillConfig.Ensemble.allCases.map(\.rawValue),
@@ -201,6 +206,7 @@ public struct ExperimentConfig: ConfigSchema {
         "must list observation indices (0-based), or be empty for the whole observation")
     }
     if let distill = agent.distill { problems += distill.problems(offline: offline.enabled) }
+    problems += safety.problems(algorithm: agent.algorithm, nStep: replay.nStep, smerl: smerl.mode)
     require(replay.capacity >= 1, "replay.capacity", "must be at least 1")
     require(
       (1...ReplayBuffer.maxChunkSize).contains(replay.chunkSize), "replay.chunk_size",

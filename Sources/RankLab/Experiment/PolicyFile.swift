@@ -22,9 +22,11 @@ public enum PolicyFile {
     public var steps: Int
     /// SMERL's latents (absent for other agents): the actor's input includes them.
     public var smerl: SMERLConfig?
+    /// The safety method (absent without one): CSC's policy is the filtered one.
+    public var safety: SafetyConfig?
 
     enum CodingKeys: String, CodingKey {
-      case format, algorithm, agent, env, steps, smerl
+      case format, algorithm, agent, env, steps, smerl, safety
       case observationSpace = "observation_space"
       case actionSpace = "action_space"
     }
@@ -48,7 +50,8 @@ public enum PolicyFile {
         format: formatVersion, algorithm: config.agent.algorithm.rawValue,
         observationSpace: observationSpace, actionSpace: actionSpace, agent: config.agent,
         env: config.env, steps: config.steps,
-        smerl: config.smerl.mode == .none ? nil : config.smerl))
+        smerl: config.smerl.mode == .none ? nil : config.smerl,
+        safety: config.safety.method == .none ? nil : config.safety))
     try agent.savePolicy(into: &archive)
     try archive.write(to: url)
   }
@@ -89,7 +92,8 @@ public enum PolicyFile {
       format: stored.format, algorithm: stored.algorithm,
       observationSpace: stored.observationSpace, actionSpace: stored.actionSpace,
       agent: config.agent, env: config.env, steps: config.steps,
-      smerl: config.smerl.mode == .none ? nil : config.smerl)
+      smerl: config.smerl.mode == .none ? nil : config.smerl,
+      safety: config.safety.method == .none ? nil : config.safety)
     let agent: any Agent
     do {
       agent = try AgentCatalog.make(
@@ -119,9 +123,10 @@ private struct StoredMeta: Decodable {
   var env: JSONValue
   var steps: Int
   var smerl: JSONValue?
+  var safety: JSONValue?
 
   enum CodingKeys: String, CodingKey {
-    case format, algorithm, agent, env, steps, smerl
+    case format, algorithm, agent, env, steps, smerl, safety
     case observationSpace = "observation_space"
     case actionSpace = "action_space"
   }
@@ -131,6 +136,7 @@ private struct StoredMeta: Decodable {
       "agent": agent, "env": env, "steps": .integer(Int64(steps)),
     ]
     if let smerl { sections["smerl"] = smerl }
+    if let safety { sections["safety"] = safety }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let text = String(decoding: try encoder.encode(JSONValue.object(sections)), as: UTF8.self)

@@ -18,6 +18,8 @@ struct TrainingLoop<E: Environment> {
     var failuresTotal = 0.0
     /// Returns of episodes finished since the last log row.
     var finishedReturns: [Double] = []
+    /// Their summed costs (optional: checkpoints from before it decode).
+    var finishedCosts: [Double]?
     /// Training metrics summed since the last log row, in first-seen key order.
     var trainKeys: [String] = []
     var trainSums: [Double] = []
@@ -180,6 +182,8 @@ struct TrainingLoop<E: Environment> {
     state.episodeCost += result.cost
     if result.end.isEnd {
       state.finishedReturns.append(state.episodeReturn)
+      if state.finishedCosts == nil { state.finishedCosts = [] }
+      state.finishedCosts?.append(state.episodeCost)
       state.episodes += 1
       agent.episodeEnded(
         return: state.episodeReturn, cost: state.episodeCost, length: state.episodeLength)
@@ -230,6 +234,9 @@ struct TrainingLoop<E: Environment> {
       row.values.append(("train/episodes", Double(state.episodes)))
       row.values += agent.statusMetrics(step: state.step)
       row.values.append(("safety/failures_total", state.failuresTotal))
+      if let costs = state.finishedCosts, !costs.isEmpty {
+        row.values.append(("safety/episode_cost", costs.reduce(0, +) / Double(costs.count)))
+      }
     } else {
       // Offline: the counters that mean something without interaction (fitting iterations).
       row.values += agent.statusMetrics(step: state.step).filter {
@@ -256,6 +263,7 @@ struct TrainingLoop<E: Environment> {
     state.trainSums = []
     state.trainUpdates = 0
     state.finishedReturns = []
+    state.finishedCosts = []
   }
 
   /// Evaluates each of the agent's latents in turn (one policy for most agents), each on the
@@ -287,8 +295,9 @@ struct TrainingLoop<E: Environment> {
     agent.selectLatent(nil)
     row.values.append(("\(prefix)_mean", pooled.mean))
     row.values.append(("\(prefix)_std", pooled.standardDeviation))
-    // Mean safety cost per episode, under the name of the evaluation it belongs to.
-    if pooled.cost > 0 {
+    // Mean safety cost per episode, under the name of the evaluation it belongs to: always
+    // where the environment has a failure signal (a zero is a measurement), else when non-zero.
+    if pooled.cost > 0 || state.evalEnv.hasFailureSignal {
       let name = prefix.replacingOccurrences(of: "return", with: "cost")
       row.values.append(("\(name)_mean", pooled.cost / Double(pooled.returns.count)))
     }

@@ -61,7 +61,12 @@ public final class TrainingRun {
   }
 
   private func makeAgent<E: Environment>(prototype: E) throws -> any Agent {
-    try AgentCatalog.make(
+    if config.safety.method != .none, !prototype.hasFailureSignal {
+      throw RunError.unsupported(
+        "safety.method \(config.safety.method.rawValue): \(config.env.id) has no failure signal (its cost is always 0); use a map with lava, point-nav/hazards, or declare env.safety on CartPole-v1 / Pendulum-v1"
+      )
+    }
+    return try AgentCatalog.make(
       AgentContext(
         config: config, observationSpace: prototype.observationSpace,
         actionSpace: prototype.actionSpace, seed: seed,

@@ -64,9 +64,33 @@ public struct StudyReport {
         chartIndex += 1
       }
     }
+    if keys.contains("safety/failures_total"), keys.contains("eval/return_mean") {
+      try addSafetySection(to: &page, chartIndex: chartIndex)
+    }
     page.sections.append(configSection)
     page.sections.append(replaySection)
     return page.html
+  }
+
+  /// Safe exploration's headline (Bharadhwaj et al. 2021's plot): return against cumulative
+  /// training failures, one curve per configuration, and the final figures beside it.
+  private func addSafetySection(to section: inout HTMLPage, chartIndex: Int) throws {
+    let chart = try LineChart.curves(
+      groups,
+      options: CurveOptions(
+        metrics: ["eval/return_mean"], x: "safety/failures_total", band: band),
+      title: "")
+    section.sections.append("<h2>Failures against return</h2>\n")
+    section.add(
+      chart, id: "chart\(chartIndex)",
+      caption: "Evaluation return against the failures counted during training so far: a "
+        + "curve further left reached its return with fewer failures. Where a method adds no "
+        + "failures for a while, its points share one x and the latest return is drawn.")
+    let keys = Set(RunGroup.availableKeys(groups))
+    let metrics = ["eval/final_return_mean", "safety/failures_total", "eval/cost_mean"].filter {
+      $0 == "eval/final_return_mean" || keys.contains($0)
+    }
+    section.sections.append(FinalFigures(groups, metrics: metrics).html)
   }
 
   private var meta: String {

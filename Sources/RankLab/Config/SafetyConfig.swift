@@ -1,0 +1,89 @@
+/// `safety:` safe exploration on SAC (Bharadhwaj et al. 2021, Conservative Safety Critics; the
+/// update is written out in `Agents/ConservativeSafetyCritic.swift`). The environment's failure
+/// signal is `Step.cost` (lava, a hazard, an `env.safety` region).
+public struct SafetyConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  public enum Method: String, Codable, CaseIterable, Sendable {
+    /// Plain SAC: the costs are logged, never learned from.
+    case none
+    /// The baseline: SAC on r − λ c, λ the Lagrange multiplier learned from the episodes'
+    /// costs; no safety critic, no filtering of actions.
+    case lagrangian
+    /// Conservative safety critic: Q_C by TD on the cost with the reversed-CQL term, actions
+    /// drawn by rejection sampling against ε = (1 − γ)(χ − V_C), and the actor penalised by
+    /// λ · Q_C with the same multiplier.
+    case csc
+  }
+
+  /// Where CSC reads V_C, the current expected failures, for ε and for the multiplier.
+  public enum FailureEstimate: String, Codable, CaseIterable, Sendable {
+    /// The running mean of the training episodes' summed costs (what the filtered policy
+    /// actually does); the multiplier ascends on each episode's cost.
+    case episodes
+    /// The critic's Q_C(s₀, a ~ π) at training episodes' first states (π unfiltered); the
+    /// multiplier ascends on it.
+    case critic
+  }
+
+  public var method = Method.none
+  public var failureEstimate = FailureEstimate.episodes
+  /// χ: the allowed failure rate, the expected failures per episode the constraint admits,
+  /// within (0, 1).
+  public var chi = 0.1
+  /// Weight of the reversed-CQL term E_D[Q_C(s, a)] − E_π[Q_C(s, a)] added to Q_C's TD loss
+  /// (0: the non-conservative safety critic, a baseline).
+  public var alpha = 0.5
+  /// γ_C, the safety critic's discount: Q_C is the chance of a failure within roughly
+  /// 1 / (1 − γ_C) steps, and ε = (1 − γ_C)(χ − V_C).
+  public var gamma = 0.5
+  /// Policy samples drawn per action before taking the one with the least Q_C.
+  public var maxSamples = 100
+  /// Step size of the multiplier's projected ascent λ ← max(0, λ + lr (C_episode − χ)).
+  public var multiplierLearningRate = 0.05
+  /// λ at the start of training.
+  public var initialMultiplier = 0.0
+  /// Smoothing w of V_C's running mean: V_C ← (1 − w) V_C + w F per training episode, F its
+  /// summed cost or the critic's Q_C(s₀, a ~ π) (`failure_estimate`).
+  public var valueSmoothing = 0.05
+
+  enum CodingKeys: String, CodingKey {
+    case method, chi, alpha, gamma
+    case failureEstimate = "failure_estimate"
+    case maxSamples = "max_samples"
+    case multiplierLearningRate = "multiplier_learning_rate"
+    case initialMultiplier = "initial_multiplier"
+    case valueSmoothing = "value_smoothing"
+  }
+
+  /// One-line problems by key, for `ExperimentConfig.validate`.
+  func problems(algorithm: AgentConfig.Algorithm, nStep: Int, smerl: SMERLConfig.Mode) -> [(
+    path: String, message: String
+  )] {
+    guard method != .none else { return [] }
+    var problems: [(String, String)] = []
+    func require(_ ok: Bool, _ key: String, _ message: String) {
+      if !ok { problems.append(("safety.\(key)", "'safety.\(key)' \(message)")) }
+    }
+    require(
+      algorithm == .sac, "method",
+      "'\(method.rawValue)' stands on SAC; set agent.algorithm: sac (or safety.method: none)")
+    require(smerl == .none, "method", "does not combine with smerl.mode; set one of them to none")
+    require(
+      chi > 0 && chi < 1, "chi", "must be within (0, 1) (the allowed failure rate), got \(chi)")
+    require(gamma > 0 && gamma < 1, "gamma", "must be within (0, 1), got \(gamma)")
+    require(alpha >= 0, "alpha", "must be non-negative (0: the non-conservative critic)")
+    require(maxSamples >= 1, "max_samples", "must be at least 1")
+    require(multiplierLearningRate > 0, "multiplier_learning_rate", "must be positive")
+    require(initialMultiplier >= 0, "initial_multiplier", "must be non-negative")
+    require(valueSmoothing > 0 && valueSmoothing <= 1, "value_smoothing", "must be within (0, 1]")
+    if nStep != 1 {
+      problems.append(
+        (
+          "replay.n_step",
+          "'replay.n_step' must be 1 with safety.method \(method.rawValue): n-step sampling keeps the first step's cost only, so the cost would not be summed over the same n steps as the reward"
+        ))
+    }
+    return problems
+  }
+}

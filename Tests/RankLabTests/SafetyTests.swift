@@ -1,0 +1,397 @@
+import Environments
+import Foundation
+import Testing
+
+@testable import RankLab
+
+/// Safe exploration on SAC: the safety critic's loss (TD + reversed CQL) and the actor's λ · Q_C
+/// penalty against finite differences, continuous and discrete; rejection sampling's accept
+/// and fallback rules; the multiplier's update; the Lagrangian reward; the one-line errors.
+@Suite struct SafetyTests {
+  /// A SafeSACAgent on `env` and a replay of random steps with the environment's costs.
+  static func agent(
+    env: String, method: String = "csc", _ extra: String = "", safety: String = ""
+  ) throws -> (SafeSACAgent, ReplayBuffer) {
+    let config = try ConfigLoader.load(
+      ExperimentConfig.self,
+      text: """
+        env: {id: \(env)\(extra)}
+        agent: {algorithm: sac, network: {hidden: [8, 8]}, batch_size: 6, learning_starts: 0}
+        safety: {method: \(method), alpha: 0.7, max_samples: 20\(safety)}
+        """,
+      file: "t.yaml"
+    ).config
+    var environment = try EnvironmentCatalog.make(id: config.env.id, options: config.env.options)
+    let agent = try SafeSACAgent(
+      context: AgentContext(
+        config: config, observationSpace: environment.observationSpace,
+        actionSpace: environment.actionSpace, seed: 0))
+    let replay = try ReplayBuffer(
+      config: config.replay, observationCount: environment.observationSpace.flatCount,
+      actionSpace: environment.actionSpace, discount: 0.99)
+    var rng = PCG64(seed: 9)
+    var observation = environment.reset(seed: 1)
+    var next = observation
+    for _ in 0..<200 {
+      let action = environment.actionSpace.randomAction(&rng)
+      let step = next.withUnsafeMutableBufferPointer { environment.step(action, into: $0) }
+      observation.withUnsafeBufferPointer { o in
+        next.withUnsafeBufferPointer { n in
+          replay.add(
+            observation: o, action: action, reward: step.reward, cost: step.cost, end: step.end,
+            nextObservation: n)
+        }
+      }
+      if step.end.isEnd { observation = environment.reset(seed: nil) } else { observation = next }
+      next = observation
+    }
+    return (agent, replay)
+  }
+
+  /// A minibatch holding at least one failure, its policy actions and targets, as `trainStep`
+  /// prepares them.
+  static func prepare(_ agent: SafeSACAgent, _ replay: ReplayBuffer) throws {
+    let sac = agent.sac
+    var rng = PCG64(seed: 4)
+    for _ in 0..<200 {
+      replay.sample(into: &sac.batch, rng: &rng)
+      if sac.batch.costs.contains(1) { break }
+    }
+    try #require(sac.batch.costs.contains(1))
+    SACAgentTests.prepare(sac, replay, sampled: true)
+  }
+
+  /// Tighter than `GradientCheckTests.close` below 1: these gradients are small.
+  static func close(_ a: Double, _ b: Double) -> Bool {
+    abs(a - b) <= 2e-3 + 2e-2 * max(abs(a), abs(b))
+  }
+
+  static let environments = [
+    ("Pendulum-v1", ", safety: {angle_low: -1.0, angle_high: 1.0}"), ("gridworld/lava", ""),
+    ("point-nav/hazards", ""),
+  ]
+
+  @Test(arguments: environments)
+  func safetyCriticGradientMatchesFiniteDifferences(env: String, extra: String) throws {
+    let (agent, replay) = try Self.agent(env: env, extra)
+    try Self.prepare(agent, replay)
+    let critic = agent.critic
+    // Move the target off the online network, so the TD target is not its own copy.
+    for i in critic.target.parameters.indices { critic.target.parameters[i] *= 0.9 }
+    _ = critic.loss(agent.sac, gradients: true)
+    let analytic = critic.network.gradients
+    let parameters = critic.network.parameters
+    var checked = 0
+    for i in stride(from: 0, to: parameters.count, by: 3) {
+      let numeric = GradientCheckTests.numeric(parameters, i, h: 1e-3) {
+        critic.network.parameters = $0
+        return Double(critic.loss(agent.sac, gradients: false).total)
+      }
+      critic.network.parameters = parameters
+      #expect(
+        Self.close(Double(analytic[i]), numeric),
+        "Q_C parameter \(i): analytic \(analytic[i]) numeric \(numeric)")
+      checked += 1
+    }
+    #expect(checked > 10)
+  }
+
+  @Test(arguments: environments)
+  func penalisedActorGradientMatchesFiniteDifferences(env: String, extra: String) throws {
+    let (agent, replay) = try Self.agent(env: env, extra)
+    agent.critic.multiplier = 300  // large: Q_C is small (a probability near 0.01), so λ must be for its term to show
+    try Self.prepare(agent, replay)
+    // The actor's own loss (SAC's plus λ · Q_C) against central differences of it, over every
+    // parameter, by the whole-vector relative error the SAC checks use.
+    let sac = agent.sac
+    // The loss at the actor's current parameters with the policy noise held fixed.
+    func loss() -> Float {
+      sac.batch.observations.withUnsafeBufferPointer {
+        sac.actorWork.forward(sac.actor, input: $0, rows: sac.config.batchSize)
+      }
+      sac.samplePolicy(
+        sac.actorWork, noise: &sac.noise, into: &sac.sampled,
+        logProbabilities: &sac.logProbabilities, freshNoise: false)
+      sac.fillCriticInput()
+      return sac.actorStep(alpha: SACAgentTests.alpha, apply: false).0
+    }
+    _ = loss()
+    let analytic = sac.actor.gradients
+    let numeric = SACAgentTests.centralDifferences(sac.actor.parameters) { parameters in
+      let saved = sac.actor.parameters
+      sac.actor.parameters = parameters
+      defer { sac.actor.parameters = saved }
+      return Double(loss())
+    }
+    let error = SACAgentTests.relativeError(analytic, numeric)
+    #expect(error < 1e-2, "penalised actor gradient: relative error \(error)")
+  }
+
+  @Test func reversedCQLTermRaisesQCOnThePolicysActions() throws {
+    let (agent, replay) = try Self.agent(env: "gridworld/lava")
+    try Self.prepare(agent, replay)
+    let before = agent.critic.loss(agent.sac, gradients: false).gap
+    for _ in 0..<200 { agent.critic.learn(agent.sac) }
+    let after = agent.critic.loss(agent.sac, gradients: false).gap
+    // The gap E_D Q_C − E_π Q_C is what the term minimises.
+    #expect(after < before)
+  }
+
+  /// Sets Q_C's logits to constants (discrete: one per action) by zeroing its last weights;
+  /// Q_C = σ(logit).
+  static func fixCritic(_ critic: SafetyCritic, values: [Float]) {
+    let network = critic.network
+    let last = network.layerCount - 1
+    let fanIn = network.sizes[last]
+    for k in 0..<fanIn * values.count { network.parameters[network.weightOffsets[last] + k] = 0 }
+    for (j, v) in values.enumerated() { network.parameters[network.biasOffsets[last] + j] = v }
+  }
+
+  @Test func discreteRejectionTakesTheSafeActionsElseTheSafest() throws {
+    let (agent, _) = try Self.agent(env: "gridworld/lava")
+    var lava = try EnvironmentCatalog.make(id: "gridworld/lava")
+    let observation = lava.reset(seed: 0)
+    // Only action 2 passes ε = (1 − γ_C) χ = 0.05 (σ(−10) ≈ 4.5e-5; σ(2) ≈ 0.88).
+    Self.fixCritic(agent.critic, values: [2, 2, -10, 2])
+    for _ in 0..<20 {
+      let action = observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
+      #expect(action == .discrete(2))
+    }
+    #expect(agent.rejected > 0 && agent.drawn > agent.rejected)
+    // None passes: the least Q_C, every draw counted as rejected.
+    Self.fixCritic(agent.critic, values: [2, 0.5, 1, 1.5])
+    _ = agent.statusMetrics(step: 0)
+    let action = observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
+    #expect(action == .discrete(1))
+    let rate = agent.statusMetrics(step: 0).first { $0.key == "safety/rejection_rate" }?.value
+    #expect(rate == 1)
+  }
+
+  @Test func continuousRejectionAcceptsTheFirstSafeDraw() throws {
+    let (agent, _) = try Self.agent(
+      env: "point-nav/hazards", safety: ", failure_estimate: critic")
+    var pointNav = try EnvironmentCatalog.make(id: "point-nav/hazards")
+    let observation = pointNav.reset(seed: 0)
+    Self.fixCritic(agent.critic, values: [-10])
+    _ = observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
+    #expect(agent.drawn == 1 && agent.rejected == 0)
+    Self.fixCritic(agent.critic, values: [1])
+    _ = observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
+    #expect(agent.drawn == 21 && agent.rejected == 20)
+    // V_C (critic estimate) moved from 0 toward Q_C at the episode's first draw of π,
+    // σ(−10), by value_smoothing 0.05.
+    let expected = 0.05 * Double(SafetyCritic.probability(-10))
+    #expect(abs(agent.critic.startValue - expected) < 1e-9)
+    #expect(abs(agent.threshold - 0.5 * (0.1 - expected)) < 1e-12)
+  }
+
+  @Test func evaluationFiltersWithItsOwnDraws() throws {
+    var env = try EnvironmentCatalog.make(id: "point-nav/hazards")
+    let observation = env.reset(seed: 0)
+    func trainingActions(evaluating: Bool) throws -> [Action] {
+      let (agent, _) = try Self.agent(env: "point-nav/hazards")
+      Self.fixCritic(agent.critic, values: [1])  // nothing passes: every draw is made
+      return try (0..<5).map { _ in
+        if evaluating {
+          let greedy = observation.withUnsafeBufferPointer { agent.act($0, explore: false) }
+          let mean = observation.withUnsafeBufferPointer { agent.sac.act($0, explore: false) }
+          // All candidates tie on a constant Q_C: the first, the greedy action, is kept.
+          #expect(greedy == mean)
+        }
+        let action = observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
+        guard case .continuous(let values) = action else { throw RunError.unsupported("") }
+        return .continuous(Array(values))
+      }
+    }
+    #expect(try trainingActions(evaluating: true) == trainingActions(evaluating: false))
+  }
+
+  @Test func multiplierAscendsOnExcessCostAndStaysNonNegative() throws {
+    let (agent, _) = try Self.agent(env: "gridworld/lava", method: "lagrangian")
+    agent.episodeEnded(return: 0, cost: 1, length: 5)
+    #expect(abs(agent.critic.multiplier - 0.05 * 0.9) < 1e-12)
+    for _ in 0..<10 { agent.episodeEnded(return: 0, cost: 0, length: 5) }
+    #expect(agent.critic.multiplier == 0)
+    // The Lagrangian baseline learns from r − λ c.
+    agent.critic.multiplier = 2
+    var batch = TransitionBatch(
+      capacity: 2, observationCount: 1, actionWidth: 1, continuous: false, extras: [.costs])
+    batch.count = 2
+    batch.rewards = [1, 1]
+    batch.costs = [0, 1]
+    agent.critic.adjustRewards(&batch)
+    #expect(batch.rewards == [1, -1])
+    // CSC with failure_estimate critic ascends on the critic's V_C, whatever the episode cost.
+    let (csc, _) = try Self.agent(env: "gridworld/lava", safety: ", failure_estimate: critic")
+    csc.critic.startValue = 0.5
+    csc.episodeEnded(return: 0, cost: 0, length: 5)
+    #expect(abs(csc.critic.multiplier - 0.05 * 0.4) < 1e-12 && csc.critic.startValue == 0.5)
+    // With episodes (the default), V_C is the running mean of the episodes' costs and λ
+    // ascends on each cost.
+    let (episodes, _) = try Self.agent(env: "gridworld/lava")
+    episodes.episodeEnded(return: 0, cost: 1, length: 5)
+    #expect(abs(episodes.critic.startValue - 0.05) < 1e-12)
+    #expect(abs(episodes.critic.multiplier - 0.05 * 0.9) < 1e-12)
+  }
+
+  @Test func badSafetyInputIsAOneLineError() throws {
+    func problems(_ text: String) throws -> [String] {
+      do {
+        _ = try ConfigLoader.load(ExperimentConfig.self, text: text, file: "bad.yaml")
+        return []
+      } catch { return ["\(error)"] }
+    }
+    let sac = "agent: {algorithm: sac}\nenv: {id: gridworld/lava}\n"
+    let chi = try problems(sac + "safety: {method: csc, chi: 1.5}")
+    #expect(chi.count == 1 && chi[0].contains("safety.chi") && !chi[0].contains("\n"))
+    let gamma = try problems(sac + "safety: {method: csc, gamma: 1}")
+    #expect(gamma.count == 1 && gamma[0].contains("safety.gamma"))
+    let nStep = try problems(sac + "safety: {method: csc}\nreplay: {n_step: 3}")
+    #expect(nStep.first?.contains("first step's cost") == true)
+    let dqn = try problems("safety: {method: lagrangian}")
+    #expect(dqn.first?.contains("stands on SAC") == true)
+    let method = try problems(sac + "safety: {method: safest}")
+    #expect(method.first?.contains("safety.method") == true)
+    // An environment without a failure signal: refused before anything is written.
+    let config = try ConfigLoader.load(
+      ExperimentConfig.self,
+      text: "agent: {algorithm: sac}\nenv: {id: gridworld/four-rooms}\nsafety: {method: csc}",
+      file: "t.yaml"
+    ).config
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "safety-\(UUID().uuidString)")
+    let run = TrainingRun(
+      config: config, variant: "", seed: 0, directory: RunDirectory(url: directory),
+      resolvedYAML: "")
+    #expect {
+      try run.preflight()
+    } throws: { "\($0)".contains("has no failure signal") }
+    #expect(!FileManager.default.fileExists(atPath: directory.path))
+  }
+
+  @Test func sameSeedSameRunAndCheckpointRoundTrips() throws {
+    func trained() throws -> SafeSACAgent {
+      let (agent, replay) = try Self.agent(env: "point-nav/hazards")
+      for step in 1...30 { _ = agent.update(replay: replay, step: step) }
+      return agent
+    }
+    let a = try trained()
+    let b = try trained()
+    #expect(a.critic.network.parameters == b.critic.network.parameters)
+    #expect(a.sac.actor.parameters == b.sac.actor.parameters)
+    var archive = CheckpointArchive()
+    try a.save(into: &archive)
+    let (c, _) = try Self.agent(env: "point-nav/hazards")
+    try c.load(from: archive)
+    #expect(c.critic.network.parameters == a.critic.network.parameters)
+    #expect(c.critic.target.parameters == a.critic.target.parameters)
+    // The policy file carries the safety critic: a policy loaded from it filters alike.
+    var policy = CheckpointArchive()
+    try a.savePolicy(into: &policy)
+    let (d, _) = try Self.agent(env: "point-nav/hazards")
+    try d.loadPolicy(from: policy)
+    #expect(d.critic.network.parameters == a.critic.network.parameters)
+    var env = try EnvironmentCatalog.make(id: "point-nav/hazards")
+    let observation = env.reset(seed: 3)
+    a.sac.currentStep = d.sac.currentStep
+    let fromRun = observation.withUnsafeBufferPointer { a.act($0, explore: false) }
+    let fromFile = observation.withUnsafeBufferPointer { d.act($0, explore: false) }
+    #expect(fromRun == fromFile)
+    // Through the policy file: rebuilt as the safe agent, its safety critic loaded.
+    let config = try ConfigLoader.load(
+      ExperimentConfig.self,
+      text:
+        "env: {id: point-nav/hazards}\nagent: {algorithm: sac, network: {hidden: [8, 8]}, batch_size: 6, learning_starts: 0}\nsafety: {method: csc, alpha: 0.7, max_samples: 20}",
+      file: "t.yaml"
+    ).config
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "csc-\(UUID().uuidString).rlck")
+    try PolicyFile.write(
+      agent: a, config: config, observationSpace: env.observationSpace,
+      actionSpace: env.actionSpace, to: url)
+    let loaded = try #require(try PolicyFile.load(url.path).agent as? SafeSACAgent)
+    #expect(loaded.critic.network.parameters == a.critic.network.parameters)
+  }
+}
+
+/// The report's safety section: return against cumulative training failures, per method.
+@Suite struct SafetyReportTests {
+  @Test func reportPlotsReturnAgainstFailures() throws {
+    let root = try PlotFixtures.directory()
+    for (variant, rate) in [("method=none", 5.0), ("method=csc", 1.0)] {
+      for seed in 0..<2 {
+        let url = root.appendingPathComponent("study/\(variant)/\(seed)")
+        try PlotFixtures.writeRun(at: url, name: "study", variant: variant, seed: seed)
+        var metrics = ""
+        for step in stride(from: 1000, through: 5000, by: 1000) {
+          let record = MetricsRecord(
+            step: step,
+            values: [
+              ("eval/return_mean", Double(step) / 1000), ("eval/cost_mean", 0),
+              ("safety/failures_total", rate * Double(step / 1000 + seed)),
+            ])
+          metrics += record.jsonLine + "\n"
+        }
+        try metrics.write(
+          to: url.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+      }
+    }
+    let groups = try RunGroup.load(paths: [root.appendingPathComponent("study").path])
+    let html = try StudyReport(groups: groups, outputDirectory: root).html()
+    #expect(html.contains("<h2>Failures against return</h2>"))
+    // Failures on the x axis of the new chart (the Safety chart has them on y only).
+    #expect(html.contains("text-anchor=\"middle\">failures  (safety/failures_total)</text>"))
+    // The table: final failures, mean over seeds (none: 5 × (5, 6) → 27.5; csc: 5.5).
+    let table = FinalFigures(groups, metrics: ["safety/failures_total"])
+    let means = table.rows.map { $0.cells[0]?.mean }
+    #expect(Set(means.compactMap { $0 }) == [27.5, 5.5])
+  }
+}
+
+/// A small learning outcome on the lava gridworld (seed 0, 2000 steps, the settings of
+/// Configs/csc-lava.yaml with the non-conservative critic): once learning starts, CSC's filter
+/// keeps training failures at the warm-up's count while unconstrained SAC adds more.
+@Suite struct SafetyLearningTests {
+  static func failures(method: String) throws -> (warmUp: Double, total: Double) {
+    let text = """
+      env: {id: gridworld/lava, observation: onehot}
+      steps: 2000
+      agent:
+        algorithm: sac
+        network: {hidden: [64, 64]}
+        learning_rate: 3e-4
+        batch_size: 64
+        learning_starts: 500
+        train_freq: 2
+        gradient_steps: 1
+        sac: {initial_temperature: 0.05, entropy_reference: uniform}
+      safety: {method: \(method), alpha: 0, gamma: 0.5}
+      eval: {every: 100000, episodes: 1, final_episodes: 1}
+      rank: {every: 0}
+      log: {every: 500, tensorboard: false}
+      checkpoint: {every: 0}
+      """
+    let root = try PlotFixtures.directory()
+    let run = try TrainingRunTests.makeRun(root, text: text)
+    try run.run()
+    var totals: [Int: Double] = [:]
+    for line in try String(contentsOf: run.directory.metrics, encoding: .utf8).split(
+      separator: "\n")
+    {
+      let row = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+      if let step = row?["step"] as? Int, let total = row?["safety/failures_total"] as? Double {
+        totals[step] = total
+      }
+    }
+    return (try #require(totals[500]), try #require(totals[2000]))
+  }
+
+  @Test func filterStopsFailuresAfterWarmUp() throws {
+    let csc = try Self.failures(method: "csc")
+    let none = try Self.failures(method: "none")
+    // The warm-up acts at random in both, on the same draws.
+    #expect(csc.warmUp == none.warmUp)
+    #expect(csc.total == csc.warmUp)
+    #expect(none.total > none.warmUp)
+  }
+}
