@@ -55,10 +55,26 @@ struct RunCommand: ParsableCommand {
       print(try ConfigDocumentation.defaultsYAML(algorithm: algorithm))
       return
     }
-    if let resume {
-      try resumeRun(resume)
-      return
+    RunInterruption.install()
+    do {
+      if let resume {
+        try resumeRun(resume)
+      } else {
+        try runConfig()
+      }
+    } catch let interrupted as RunInterrupted {
+      FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
+      throw ExitCode(128 + interrupted.signal)
+    } catch let error as RunError {
+      throw CommandFailure(error.description)
+    } catch let error as NonFiniteValue {
+      throw CommandFailure(error.description)
+    } catch let error as OutputError {
+      throw CommandFailure(error.description)
     }
+  }
+
+  private func runConfig() throws {
     guard let config else {
       throw ValidationError("give a config file (e.g. Configs/dqn-cartpole.yaml), or --resume DIR")
     }
@@ -66,6 +82,7 @@ struct RunCommand: ParsableCommand {
       throw CommandFailure(
         "cannot read config file '\(config)': no such file, or not readable UTF-8")
     }
+    try Self.refuseEmpty(text, file: config)
     var extra = overrides
     if let seed { extra.append("seeds=[\(seed)]") }
     if let seeds { extra.append("seeds=[\(seeds)]") }
@@ -83,6 +100,7 @@ struct RunCommand: ParsableCommand {
     for variant in variants {
       var resolved = variant.loaded.config
       if resolved.name.isEmpty { resolved.name = defaultName }
+      try RunDirectory.checkName(resolved.name, key: "\(config): name")
       let yaml = variant.loaded.resolvedYAML.replacingOccurrences(
         of: "name: \"\"", with: "name: \"\(resolved.name)\"")
       if (resolved.agent.distill?.rounds ?? 1) > 1 {
@@ -99,9 +117,17 @@ struct RunCommand: ParsableCommand {
         let directory = RunDirectory(
           experiment: URL(fileURLWithPath: out ?? "runs/\(resolved.name)"), variant: variant.label,
           seed: seed)
-        if FileManager.default.fileExists(atPath: directory.metrics.path) && !force {
+        // A run stopped before its first checkpoint has nothing to continue: it starts again.
+        if FileManager.default.fileExists(atPath: directory.metrics.path) && !force
+          && (!directory.checkpointFiles().isEmpty || directory.state() != .interrupted)
+        {
           throw CommandFailure(
-            "\(directory.url.path) already holds a run; continue it with `ranklab run --resume \(directory.url.path)`, or pass --force to replace it"
+            "\(directory.url.path) already holds a run (\(directory.state().rawValue)); continue it with `ranklab run --resume \(directory.url.path)`, or pass --force to replace it"
+          )
+        }
+        if directory.isLocked() {
+          throw CommandFailure(
+            "\(directory.url.path) is being written by another process; wait for it or stop it first"
           )
         }
         plans.append(
@@ -120,7 +146,9 @@ struct RunCommand: ParsableCommand {
     }
     var results: [(TrainingRun, RunSummary)] = []
     for run in plans {
-      if force { try? FileManager.default.removeItem(at: run.directory.url) }
+      if force || FileManager.default.fileExists(atPath: run.directory.metrics.path) {
+        try? FileManager.default.removeItem(at: run.directory.url)
+      }
       run.showProgress = !quiet
       results.append((run, try run.run()))
     }
@@ -139,7 +167,25 @@ struct RunCommand: ParsableCommand {
     printSummary(results)
   }
 
+  /// A config with no keys (empty, or only comments) would silently run every default.
+  static func refuseEmpty(_ text: String, file: String) throws {
+    let keys = text.split(whereSeparator: \.isNewline).contains {
+      let line = $0.trimmingCharacters(in: .whitespaces)
+      return !line.isEmpty && !line.hasPrefix("#") && line != "---" && line != "{}"
+    }
+    guard keys else {
+      throw CommandFailure(
+        "\(file): the config is empty; give at least `env` and `agent` (see Configs/ or `ranklab run --help-config`)"
+      )
+    }
+  }
+
   private func resumeRun(_ path: String) throws {
+    guard overrides.isEmpty, seed == nil, seeds == nil else {
+      throw CommandFailure(
+        "--resume continues a run with the config it started with (\(path)/config.yaml); --set, --seed and --seeds would change it. Start a new run with `ranklab run CONFIG --set ... --out DIR` instead"
+      )
+    }
     let directory = RunDirectory(url: URL(fileURLWithPath: path))
     guard let text = try? String(contentsOf: directory.config, encoding: .utf8) else {
       throw CommandFailure("\(path): no config.yaml; is this a run directory (runs/NAME/SEED)?")
