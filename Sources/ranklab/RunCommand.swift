@@ -56,12 +56,20 @@ struct RunCommand: ParsableCommand {
       return
     }
     RunInterruption.install()
-    do {
+    try Self.reportingRunErrors {
       if let resume {
         try resumeRun(resume)
       } else {
         try runConfig()
       }
+    }
+  }
+
+  /// A run's own errors as one line and an exit code: a signal's 128 + its number after the
+  /// checkpoint, 1 for the rest.
+  static func reportingRunErrors(_ body: () throws -> Void) throws {
+    do {
+      try body()
     } catch let interrupted as RunInterrupted {
       FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
       throw ExitCode(128 + interrupted.signal)
@@ -78,31 +86,16 @@ struct RunCommand: ParsableCommand {
     guard let config else {
       throw ValidationError("give a config file (e.g. Configs/dqn-cartpole.yaml), or --resume DIR")
     }
-    guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
-      throw CommandFailure(
-        "cannot read config file '\(config)': no such file, or not readable UTF-8")
-    }
-    try Self.refuseEmpty(text, file: config)
     var extra = overrides
     if let seed { extra.append("seeds=[\(seed)]") }
     if let seeds { extra.append("seeds=[\(seeds)]") }
-    let variants: [ConfigLoader.Variant<ExperimentConfig>]
-    do {
-      variants = try ConfigLoader.loadVariants(
-        ExperimentConfig.self, text: text, file: config, overrides: extra)
-    } catch let error as ConfigError {
-      throw CommandFailure(error.description)
-    }
-    let defaultName = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
+    let variants = try ExperimentPlan(file: config, overrides: extra).variants
     // Check every destination before starting anything, so a refusal leaves nothing half-done.
     var plans: [TrainingRun] = []
     var rounds: [DistillationRounds.Round] = []
     for variant in variants {
-      var resolved = variant.loaded.config
-      if resolved.name.isEmpty { resolved.name = defaultName }
-      try RunDirectory.checkName(resolved.name, key: "\(config): name")
-      let yaml = variant.loaded.resolvedYAML.replacingOccurrences(
-        of: "name: \"\"", with: "name: \"\(resolved.name)\"")
+      let resolved = variant.config
+      let yaml = variant.yaml
       if (resolved.agent.distill?.rounds ?? 1) > 1 {
         // Self-distillation: every round of a seed, in order; finished rounds are kept and an
         // interrupted one continues, so the same command resumes the whole chain.
@@ -165,19 +158,6 @@ struct RunCommand: ParsableCommand {
       }
     }
     printSummary(results)
-  }
-
-  /// A config with no keys (empty, or only comments) would silently run every default.
-  static func refuseEmpty(_ text: String, file: String) throws {
-    let keys = text.split(whereSeparator: \.isNewline).contains {
-      let line = $0.trimmingCharacters(in: .whitespaces)
-      return !line.isEmpty && !line.hasPrefix("#") && line != "---" && line != "{}"
-    }
-    guard keys else {
-      throw CommandFailure(
-        "\(file): the config is empty; give at least `env` and `agent` (see Configs/ or `ranklab run --help-config`)"
-      )
-    }
   }
 
   private func resumeRun(_ path: String) throws {
