@@ -36,6 +36,25 @@ struct SweepCommand: ParsableCommand {
   @Option(help: "Runs at once, each its own process with one OpenBLAS thread.")
   var jobs = 1
 
+  @Option(
+    help:
+      "local: a pool of processes here; slurm: submit an sbatch array (one task per unfinished run, --jobs at a time)."
+  )
+  var backend: Backend = .local
+
+  @Option(help: "slurm: the partition (default: the cluster's default).")
+  var partition: String?
+
+  @Option(help: "slurm: the time limit of each task (sbatch --time, e.g. 1:00:00).")
+  var time: String?
+
+  @Option(help: "slurm: the memory of each task (sbatch --mem, e.g. 2G).")
+  var mem: String?
+
+  enum Backend: String, ExpressibleByArgument, CaseIterable {
+    case local, slurm
+  }
+
   @Flag(help: "Print the plan (each run's directory and state) without running anything.")
   var list = false
 
@@ -95,7 +114,89 @@ struct SweepCommand: ParsableCommand {
       }
     }
     try writePlanFile(plan)
-    try runLocally(plan)
+    switch backend {
+    case .local: try runLocally(plan)
+    case .slurm: try submitToSlurm(plan)
+    }
+  }
+
+  /// This executable, by absolute path (child processes and Slurm tasks run it).
+  private static var executable: URL {
+    URL(
+      fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        ?? CommandLine.arguments[0])
+  }
+
+  /// The arguments every `--task` process gets besides its index.
+  private var taskArguments: [String] {
+    var arguments = ["--quiet"] + overrides.flatMap { ["--set", $0] }
+    if let seeds { arguments += ["--seeds", seeds] }
+    if let out { arguments += ["--out", URL(fileURLWithPath: out).standardizedFileURL.path] }
+    return arguments
+  }
+
+  /// Writes `sweep.sbatch` in the sweep's directory, an array with one task per unfinished run
+  /// (each `ranklab sweep CONFIG --task I`, so a requeued or resubmitted task resumes), submits
+  /// it with `sbatch` and prints the job id. Slurm's SIGTERM on preemption or `scancel` makes
+  /// the task checkpoint and stop; submitting the sweep again continues it.
+  private func submitToSlurm(_ plan: [Planned]) throws {
+    let unfinished = plan.filter { $0.directory.state() != .finished }.map(\.index)
+    guard let first = plan.first, !unfinished.isEmpty else {
+      print("sweep: all \(plan.count) runs finished; nothing to submit")
+      return
+    }
+    let root = URL(fileURLWithPath: out ?? "runs/\(first.variant.config.name)").standardizedFileURL
+    let logs = root.appendingPathComponent("slurm-logs")
+    try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+    let quote = { (text: String) in "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    let configPath = URL(fileURLWithPath: config).standardizedFileURL.path
+    let command =
+      [
+        quote(Self.executable.path), "sweep", quote(configPath), "--task",
+        "\"$SLURM_ARRAY_TASK_ID\"",
+      ]
+      + taskArguments.map(quote)
+    var lines = [
+      "#!/bin/bash",
+      "#SBATCH --job-name=ranklab-\(first.variant.config.name)",
+      "#SBATCH --array=\(unfinished.map(String.init).joined(separator: ","))%\(jobs)",
+      "#SBATCH --output=\(logs.path)/%A_%a.log",
+      "#SBATCH --cpus-per-task=1",
+      "#SBATCH --requeue",
+    ]
+    if let partition { lines.append("#SBATCH --partition=\(partition)") }
+    if let time { lines.append("#SBATCH --time=\(time)") }
+    if let mem { lines.append("#SBATCH --mem=\(mem)") }
+    lines += [
+      "# One planned run per task (see `ranklab sweep ... --list`); a finished one is skipped.",
+      "export OPENBLAS_NUM_THREADS=1",
+      "cd \(quote(FileManager.default.currentDirectoryPath))",
+      "exec " + command.joined(separator: " "),
+    ]
+    let script = root.appendingPathComponent("sweep.sbatch")
+    try AtomicFile.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: script)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["sbatch", "--parsable", script.path]
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    do { try process.run() } catch {
+      throw CommandFailure(
+        "cannot run sbatch (\(error)); is Slurm installed? (bench/local-slurm.sh)")
+    }
+    let id = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      .trimmingCharacters(in: .whitespacesAndNewlines)
+    let why = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw CommandFailure(
+        "sbatch \(script.path) failed: \(why.trimmingCharacters(in: .whitespacesAndNewlines))")
+    }
+    print(
+      "sweep: submitted \(unfinished.count) of \(plan.count) runs as Slurm job \(id) (\(script.path); logs in \(logs.path)); follow it with `ranklab status \(root.path)`"
+    )
   }
 
   /// sweep.json in the sweep's directory, for `ranklab status` (runs of variants whose
@@ -190,14 +291,10 @@ struct SweepCommand: ParsableCommand {
   /// A pool of `jobs` processes, each `ranklab sweep CONFIG ... --task I`, with one progress
   /// line for the whole sweep. A failed run is reported with its log and the others go on.
   private func runLocally(_ plan: [Planned]) throws {
-    let executable = URL(
-      fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        ?? CommandLine.arguments[0])
+    let executable = Self.executable
     var environment = ProcessInfo.processInfo.environment
     environment["OPENBLAS_NUM_THREADS"] = "1"
-    var common = ["--quiet"] + overrides.flatMap { ["--set", $0] }
-    if let seeds { common += ["--seeds", seeds] }
-    if let out { common += ["--out", out] }
+    let common = taskArguments
 
     let skipped = plan.filter { $0.directory.state() == .finished }.count
     var waiting = plan.filter { $0.directory.state() != .finished }
