@@ -34,10 +34,14 @@ public final class TrainingRun {
   public func run(resume: Bool = false) throws -> RunSummary {
     let environment = try EnvironmentCatalog.make(id: config.env.id, options: config.env.options)
     try checkNetworkFitsInMemory(observationCount: environment.observationSpace.flatCount)
-    let lock = try directory.takeLock()
-    defer { lock.release() }
+    defer {
+      lock?.release()
+      lock = nil
+    }
     do {
       return try run(prototype: environment, resume: resume)
+    } catch let error where lock == nil {
+      throw error  // refused before the run began: nothing written, nothing to record
     } catch var interrupted as RunInterrupted {
       interrupted.directory = directory.url
       try? writeInfo(status: "interrupted", step: interrupted.step)
@@ -52,6 +56,8 @@ public final class TrainingRun {
     }
   }
 
+  /// This process's hold on the run directory, from the moment the run starts writing it.
+  private var lock: RunLock?
   /// The step of the last run.json write (a failed run's run.json says where it stopped).
   private var lastStep = 0
   /// When run.json last said the process is alive.
@@ -83,6 +89,9 @@ public final class TrainingRun {
   /// cannot fit in this machine's memory, before allocating it: a huge `hidden` would otherwise
   /// die in an allocation trap.
   func checkNetworkFitsInMemory(observationCount: Int) throws {
+    // A distillation student is checked by its agent (DistillationAgent.checkMemory), before
+    // it allocates anything.
+    guard config.agent.algorithm != .distill else { return }
     let widths = [Double(observationCount)] + config.agent.network.hidden.map(Double.init)
     let parameters = zip(widths, widths.dropFirst()).reduce(0) { $0 + ($1.0 + 1) * $1.1 }
     let copies = 6.0  // online, target, gradient, two Adam moments, one spare (SAC's critics)
@@ -123,6 +132,7 @@ public final class TrainingRun {
     let evaluationPrototype = try evaluationPrototype(for: prototype)
     let agent = try makeAgent(prototype: prototype)
     let replay = try makeReplay(prototype: prototype)
+    lock = try directory.takeLock()
     let fm = FileManager.default
     try fm.createDirectory(at: directory.checkpoints, withIntermediateDirectories: true)
     // run.json first: a run killed at any later moment says what it is and where it stood.
