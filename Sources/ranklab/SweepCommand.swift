@@ -94,6 +94,8 @@ struct SweepCommand: ParsableCommand {
 
   func run() throws {
     RunInterruption.install()
+    // A closed pipe (`ranklab sweep ... | head`) must not kill the pool while its runs go on.
+    signal(SIGPIPE, SIG_IGN)
     let plan = try makePlan()
     if list {
       printPlan(plan)
@@ -386,15 +388,21 @@ final class SweepProgress {
       "sweep: \(done)/\(total) done, \(running) running, \(failed) failed, \(pending) pending"
       + (eta.map { ", ETA \(Self.duration($0))" } ?? "")
     if terminal {
-      FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+      Self.write("\r\u{1B}[K\(line)")
     } else if line.prefix(while: { $0 != "E" }) != last.prefix(while: { $0 != "E" }) {
-      FileHandle.standardError.write(Data("\(line)\n".utf8))
+      Self.write("\(line)\n")
     }
     last = line
   }
 
   func clear() {
-    if enabled && terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    if enabled && terminal { Self.write("\r\u{1B}[K") }
+  }
+
+  /// To stderr, ignoring a closed pipe (the runs matter more than the display).
+  private static func write(_ text: String) {
+    var text = text
+    text.withUTF8 { _ = Foundation.write(STDERR_FILENO, $0.baseAddress, $0.count) }
   }
 
   static func duration(_ seconds: Double) -> String {
