@@ -51,6 +51,11 @@ import Testing
     #expect(plan.status == 0)
     #expect(plan.output.split(separator: "\n").filter { $0.contains("pending") }.count == 4)
     #expect(plan.output.contains("\(out)/lr=1e-3/0"), "\(plan.output)")
+    // A --set that pushes every variant's rank interval beyond its length says so.
+    let short = try Self.ranklab(sweep + ["--list", "--set", "steps=400"])
+    #expect(
+      short.output.contains("(variant lr=1e-3): rank.every = 500 is beyond steps = 400"),
+      "\(short.output)")
 
     #expect(try Self.ranklab(sweep + ["--task", "0", "--quiet"]).status == 0)
     let whole = try Self.ranklab(sweep + ["--jobs", "2", "--quiet"])
