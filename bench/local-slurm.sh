@@ -22,8 +22,8 @@ start() {
   mkdir -p /run/munge /var/lib/munge /var/log/munge
   chown munge:munge /run/munge /var/lib/munge /var/log/munge
   if ! [ -S /run/munge/munge.socket.2 ] || ! munge -n >/dev/null 2>&1; then
-    su -s /bin/sh munge -c "munged --pid-file=$dir/munged.pid" 2>/dev/null \
-      || sudo -u munge munged --pid-file="$dir/munged.pid"
+    # munged runs as the munge user, so its pid file goes where that user can write.
+    su -s /bin/sh munge -c "munged --pid-file=/run/munge/ranklab-munged.pid"
   fi
   cat >"$conf" <<CONF
 ClusterName=ranklab
@@ -63,10 +63,10 @@ CONF
 }
 
 stop() {
-  for name in slurmd slurmctld munged; do
-    if [ -s "$dir/$name.pid" ]; then
-      kill "$(cat "$dir/$name.pid")" 2>/dev/null || true
-      rm -f "$dir/$name.pid"
+  for pidfile in "$dir/slurmd.pid" "$dir/slurmctld.pid" /run/munge/ranklab-munged.pid; do
+    if [ -s "$pidfile" ]; then
+      kill "$(cat "$pidfile")" 2>/dev/null || true
+      rm -f "$pidfile"
     fi
   done
   echo "slurm stopped"
