@@ -16,6 +16,8 @@ struct RankLabCommand: ParsableCommand {
       EnvsCommand.self,
       CheckReferenceCommand.self,
       RunCommand.self,
+      SweepCommand.self,
+      StatusCommand.self,
       EvalCommand.self,
       AdaptCommand.self,
       ReplayCommand.self,

@@ -55,36 +55,47 @@ struct RunCommand: ParsableCommand {
       print(try ConfigDocumentation.defaultsYAML(algorithm: algorithm))
       return
     }
-    if let resume {
-      try resumeRun(resume)
-      return
+    RunInterruption.install()
+    try Self.reportingRunErrors {
+      if let resume {
+        try resumeRun(resume)
+      } else {
+        try runConfig()
+      }
     }
+  }
+
+  /// A run's own errors as one line and an exit code: a signal's 128 + its number after the
+  /// checkpoint, 1 for the rest.
+  static func reportingRunErrors(_ body: () throws -> Void) throws {
+    do {
+      try body()
+    } catch let interrupted as RunInterrupted {
+      FileHandle.standardError.write(Data("\(interrupted)\n".utf8))
+      throw ExitCode(128 + interrupted.signal)
+    } catch let error as RunError {
+      throw CommandFailure(error.description)
+    } catch let error as NonFiniteValue {
+      throw CommandFailure(error.description)
+    } catch let error as OutputError {
+      throw CommandFailure(error.description)
+    }
+  }
+
+  private func runConfig() throws {
     guard let config else {
       throw ValidationError("give a config file (e.g. Configs/dqn-cartpole.yaml), or --resume DIR")
-    }
-    guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
-      throw CommandFailure(
-        "cannot read config file '\(config)': no such file, or not readable UTF-8")
     }
     var extra = overrides
     if let seed { extra.append("seeds=[\(seed)]") }
     if let seeds { extra.append("seeds=[\(seeds)]") }
-    let variants: [ConfigLoader.Variant<ExperimentConfig>]
-    do {
-      variants = try ConfigLoader.loadVariants(
-        ExperimentConfig.self, text: text, file: config, overrides: extra)
-    } catch let error as ConfigError {
-      throw CommandFailure(error.description)
-    }
-    let defaultName = URL(fileURLWithPath: config).deletingPathExtension().lastPathComponent
+    let variants = try ExperimentPlan(file: config, overrides: extra).variants
     // Check every destination before starting anything, so a refusal leaves nothing half-done.
     var plans: [TrainingRun] = []
     var rounds: [DistillationRounds.Round] = []
     for variant in variants {
-      var resolved = variant.loaded.config
-      if resolved.name.isEmpty { resolved.name = defaultName }
-      let yaml = variant.loaded.resolvedYAML.replacingOccurrences(
-        of: "name: \"\"", with: "name: \"\(resolved.name)\"")
+      let resolved = variant.config
+      let yaml = variant.yaml
       if (resolved.agent.distill?.rounds ?? 1) > 1 {
         // Self-distillation: every round of a seed, in order; finished rounds are kept and an
         // interrupted one continues, so the same command resumes the whole chain.
@@ -99,9 +110,17 @@ struct RunCommand: ParsableCommand {
         let directory = RunDirectory(
           experiment: URL(fileURLWithPath: out ?? "runs/\(resolved.name)"), variant: variant.label,
           seed: seed)
-        if FileManager.default.fileExists(atPath: directory.metrics.path) && !force {
+        // A run stopped before its first checkpoint has nothing to continue: it starts again.
+        if FileManager.default.fileExists(atPath: directory.metrics.path) && !force
+          && (!directory.checkpointFiles().isEmpty || directory.state() != .interrupted)
+        {
           throw CommandFailure(
-            "\(directory.url.path) already holds a run; continue it with `ranklab run --resume \(directory.url.path)`, or pass --force to replace it"
+            "\(directory.url.path) already holds a run (\(directory.state().rawValue)); continue it with `ranklab run --resume \(directory.url.path)`, or pass --force to replace it"
+          )
+        }
+        if directory.isLocked() {
+          throw CommandFailure(
+            "\(directory.url.path) is being written by another process; wait for it or stop it first"
           )
         }
         plans.append(
@@ -120,7 +139,9 @@ struct RunCommand: ParsableCommand {
     }
     var results: [(TrainingRun, RunSummary)] = []
     for run in plans {
-      if force { try? FileManager.default.removeItem(at: run.directory.url) }
+      if force || FileManager.default.fileExists(atPath: run.directory.metrics.path) {
+        try? FileManager.default.removeItem(at: run.directory.url)
+      }
       run.showProgress = !quiet
       results.append((run, try run.run()))
     }
@@ -140,6 +161,11 @@ struct RunCommand: ParsableCommand {
   }
 
   private func resumeRun(_ path: String) throws {
+    guard overrides.isEmpty, seed == nil, seeds == nil else {
+      throw CommandFailure(
+        "--resume continues a run with the config it started with (\(path)/config.yaml); --set, --seed and --seeds would change it. Start a new run with `ranklab run CONFIG --set ... --out DIR` instead"
+      )
+    }
     let directory = RunDirectory(url: URL(fileURLWithPath: path))
     guard let text = try? String(contentsOf: directory.config, encoding: .utf8) else {
       throw CommandFailure("\(path): no config.yaml; is this a run directory (runs/NAME/SEED)?")

@@ -154,7 +154,19 @@ import Testing
         == String(contentsOf: whole.directory.spectra, encoding: .utf8))
   }
 
-  @Test func killedProcessResumesToTheSameRows() throws {
+  /// When to stop the process and with which signal.
+  enum KillPoint {
+    /// Before the first checkpoint (metrics.jsonl exists).
+    case beforeFirstCheckpoint
+    /// While a checkpoint's temporary file is being written (or just after, if missed).
+    case insideCheckpointWrite
+    /// Once the newest checkpoint is at least this step, plus a few milliseconds.
+    case after(step: Int, delayMicroseconds: UInt32)
+  }
+
+  /// One process, killed (or signalled) again and again at different points and continued each
+  /// time with `run --resume`, ends with the rows of an uninterrupted run.
+  @Test func processKilledAtManyPointsResumesToTheSameRows() throws {
     let binary = try #require(
       Self.ranklabBinary(), "the ranklab executable is built by `swift build`/`swift test`")
     let root = try temporaryDirectory()
@@ -164,26 +176,171 @@ import Testing
     let reference = root.appendingPathComponent("reference")
     let killed = root.appendingPathComponent("killed")
     try Self.execute(binary, ["run", config.path, "--out", reference.path, "--quiet"])
-
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = ["run", config.path, "--out", killed.path, "--quiet"]
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
     let directory = RunDirectory(experiment: killed, variant: "", seed: 0)
-    let deadline = Date().addingTimeInterval(120)
-    while directory.checkpointFiles().isEmpty && process.isRunning && Date() < deadline {
-      usleep(2_000)
+
+    let points: [(KillPoint, Int32)] = [
+      (.beforeFirstCheckpoint, SIGKILL),
+      (.insideCheckpointWrite, SIGKILL),
+      (.after(step: 3000, delayMicroseconds: 0), SIGTERM),
+      (.after(step: 4000, delayMicroseconds: 7_000), SIGKILL),
+      (.insideCheckpointWrite, SIGKILL),
+      (.after(step: 7000, delayMicroseconds: 3_000), SIGINT),
+      (.after(step: 9000, delayMicroseconds: 11_000), SIGKILL),
+    ]
+    var hit = 0
+    for (index, (point, signal)) in points.enumerated() {
+      let arguments =
+        index == 0
+        ? ["run", config.path, "--out", killed.path, "--quiet"]
+        : ["run", "--resume", directory.url.path, "--quiet"]
+      let process = Process()
+      process.executableURL = binary
+      process.arguments = arguments
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      Self.wait(for: point, in: directory, while: process)
+      guard process.isRunning else {
+        process.waitUntilExit()
+        continue
+      }
+      kill(process.processIdentifier, signal)
+      process.waitUntilExit()
+      if process.terminationReason == .exit && process.terminationStatus == 0 { continue }
+      hit += 1
+      if signal == SIGKILL {
+        #expect(process.terminationReason == .uncaughtSignal)
+      } else {
+        // A handled signal: a checkpoint at the step it arrived, run.json `interrupted`.
+        #expect(process.terminationStatus == 128 + signal)
+        let info = try #require(RunInfo.read(from: directory.runInfo))
+        #expect(info.status == "interrupted")
+        #expect(
+          directory.checkpointFiles().first?.lastPathComponent.contains("\(info.step)") == true)
+      }
+      // However it ended, nobody is writing the run any more: never shown as running.
+      #expect(directory.state() == .interrupted, "kill point \(index)")
     }
-    let wasRunning = process.isRunning
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
-    #expect(wasRunning, "the run finished before it could be killed; the test needs a longer run")
-    #expect(process.terminationReason == .uncaughtSignal)
+    #expect(hit >= points.count - 2, "most kill points must stop a running process")
 
     try Self.execute(binary, ["run", "--resume", directory.url.path, "--quiet"])
     let expected = RunDirectory(experiment: reference, variant: "", seed: 0)
     #expect(try Self.rows(directory) == Self.rows(expected))
+    #expect(
+      try String(contentsOf: directory.spectra, encoding: .utf8)
+        == String(contentsOf: expected.spectra, encoding: .utf8))
+    #expect(directory.state() == .finished)
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.checkpoints.path)
+      .filter { $0.hasSuffix(".tmp") }
+    #expect(leftovers.isEmpty)
+  }
+
+  static func wait(for point: KillPoint, in directory: RunDirectory, while process: Process) {
+    let deadline = Date().addingTimeInterval(120)
+    let newest = { () -> Int in
+      directory.checkpointFiles().first.flatMap {
+        Int($0.deletingPathExtension().lastPathComponent.dropFirst(5))
+      } ?? 0
+    }
+    let start = newest()
+    while process.isRunning && Date() < deadline {
+      switch point {
+      case .beforeFirstCheckpoint:
+        if FileManager.default.fileExists(atPath: directory.metrics.path) { return }
+      case .insideCheckpointWrite:
+        let names =
+          (try? FileManager.default.contentsOfDirectory(atPath: directory.checkpoints.path)) ?? []
+        if names.contains(where: { $0.hasSuffix(".rlck.tmp") }) || newest() > start + 1000 {
+          return
+        }
+      case .after(let step, let delay):
+        if newest() >= step {
+          usleep(delay)
+          return
+        }
+      }
+      usleep(500)
+    }
+  }
+
+  /// A resumed run refuses --set (it would silently not apply) and an edited config.yaml.
+  @Test func resumeRefusesOverridesAndAnEditedConfig() throws {
+    let root = try temporaryDirectory()
+    let first = try Self.makeRun(root)
+    first.stopAfter = 1500
+    try first.run()
+    #expect(first.directory.state() == .interrupted)
+    let text = try String(contentsOf: first.directory.config, encoding: .utf8)
+    try text.replacingOccurrences(of: "learning_rate: 0.001", with: "learning_rate: 0.002")
+      .write(to: first.directory.config, atomically: true, encoding: .utf8)
+    #expect(text.contains("learning_rate: 0.001"))
+    #expect(throws: RunError.self) { try Self.makeRun(root).run(resume: true) }
+    try text.write(to: first.directory.config, atomically: true, encoding: .utf8)
+    try Self.makeRun(root).run(resume: true)
+    #expect(first.directory.state() == .finished)
+
+    let binary = try #require(Self.ranklabBinary())
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = ["run", "--resume", first.directory.url.path, "--set", "steps=10"]
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus != 0)
+    #expect(message.contains("--resume continues a run with the config it started with"))
+  }
+
+  /// A learning rate of 1e30 makes the loss infinite: the run stops at that update naming the
+  /// key, run.json says `failed` with the error, and no checkpoint holds a non-finite number.
+  @Test func nonFiniteLossStopsTheRunAndKeepsTheLastGoodCheckpoint() throws {
+    let root = try temporaryDirectory()
+    let text = Self.smallConfig.replacingOccurrences(
+      of: "learning_rate: 1e-3", with: "learning_rate: 1e30\n  max_grad_norm: 0"
+    ).replacingOccurrences(
+      of: "regularizer: {kind: srank_penalty, coefficient: 1e-3}", with: "loss: mse")
+    let run = try Self.makeRun(root, text: text)
+    var caught: NonFiniteValue?
+    do { try run.run() } catch let error as NonFiniteValue { caught = error }
+    let error = try #require(caught, "the run must stop on the non-finite loss")
+    #expect(error.key == "train/loss")
+    let info = try #require(RunInfo.read(from: run.directory.runInfo))
+    #expect(info.status == "failed")
+    #expect(info.error?.contains("step \(error.step): train/loss") == true)
+    #expect(run.directory.state() == .failed)
+    for file in run.directory.checkpointFiles() {
+      let archive = try CheckpointArchive.read(from: file)
+      #expect(archive.firstNonFiniteSection(excluding: ["replay/", "loop/"]) == nil)
+    }
+    #expect(try !String(contentsOf: run.directory.metrics, encoding: .utf8).contains("null"))
+  }
+
+  /// Two processes never write one run directory.
+  @Test func aRunDirectoryHasOneWriter() throws {
+    let directory = RunDirectory(url: try temporaryDirectory().appendingPathComponent("0"))
+    let lock = try directory.takeLock()
+    #expect(directory.isLocked())
+    #expect(throws: RunError.self) { _ = try directory.takeLock() }
+    lock.release()
+    #expect(!directory.isLocked())
+    _ = try directory.takeLock()
+  }
+
+  @Test func namesStayInsideTheirDirectoryAndHugeNetworksAreRefusedBeforeAllocating() throws {
+    for bad in ["../../etc", "a/b", "..", ".", ""] {
+      #expect(throws: RunError.self) { try RunDirectory.checkName(bad, key: "name") }
+    }
+    try RunDirectory.checkName("dqn-cartpole_v1.2", key: "name")
+    let root = try temporaryDirectory()
+    let run = try Self.makeRun(
+      root,
+      text: Self.smallConfig.replacingOccurrences(
+        of: "hidden: [32, 32]", with: "hidden: [100000, 100000]"))
+    #expect(throws: RunError.self) { try run.preflight() }
+    #expect(throws: RunError.self) { try run.run() }
+    #expect(!FileManager.default.fileExists(atPath: run.directory.url.path))
   }
 
   @Test func badConfigFailsWithItsLocationAndWritesNothing() throws {

@@ -1,20 +1,34 @@
 import Foundation
 
 /// Writes whole files so that readers never see a partial one: write a temporary file beside the
-/// target, fsync it, then rename over the target (rename is atomic within a file system).
+/// target, fsync it, then rename over the target (rename is atomic within a file system). A
+/// failed write (a full disk, a read-only directory) removes the temporary file and names the
+/// path, so nothing half-written is left where a resume would read it.
 public enum AtomicFile {
   public static func write(_ bytes: [UInt8], to url: URL) throws {
     let temporary = url.deletingLastPathComponent()
       .appendingPathComponent(".\(url.lastPathComponent).tmp")
-    guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-      throw OutputError.cannotCreate(temporary.path)
+    let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard descriptor >= 0 else { throw OutputError.failed(temporary.path, errno: errno) }
+    var failure: Int32 = 0
+    bytes.withUnsafeBytes { raw in
+      var offset = 0
+      while offset < raw.count {
+        let written = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+        if written < 0 {
+          if errno == EINTR { continue }
+          failure = errno
+          return
+        }
+        offset += written
+      }
     }
-    let handle = try FileHandle(forWritingTo: temporary)
-    try handle.write(contentsOf: bytes)
-    try handle.synchronize()
-    try handle.close()
-    if rename(temporary.path, url.path) != 0 {
-      throw OutputError.cannotCreate(url.path)
+    if failure == 0 && fsync(descriptor) != 0 { failure = errno }
+    if close(descriptor) != 0 && failure == 0 { failure = errno }
+    if failure == 0 && rename(temporary.path, url.path) != 0 { failure = errno }
+    if failure != 0 {
+      unlink(temporary.path)
+      throw OutputError.failed(url.path, errno: failure)
     }
   }
 }

@@ -27,6 +27,25 @@ public struct CheckpointArchive {
 
   public mutating func put<T: BitwiseCopyable>(_ name: String, array: [T]) {
     put(name, bytes: array.withUnsafeBytes { Array($0) })
+    if T.self == Float.self { floatSections.insert(name) } else { floatSections.remove(name) }
+  }
+
+  /// Sections stored as `[Float]` (network parameters, optimizer moments, observations).
+  private var floatSections: Set<String> = []
+
+  /// The first `[Float]` section (in write order) whose name starts with one of `prefixes` and
+  /// that holds a NaN or an infinity: a diverged network must not overwrite a good checkpoint.
+  public func firstNonFiniteSection(excluding prefixes: [String]) -> String? {
+    for name in order where floatSections.contains(name) {
+      guard !prefixes.contains(where: name.hasPrefix), let bytes = sections[name] else { continue }
+      let bad = bytes.withUnsafeBytes { raw in
+        stride(from: 0, to: raw.count - 3, by: 4).contains {
+          !raw.loadUnaligned(fromByteOffset: $0, as: Float.self).isFinite
+        }
+      }
+      if bad { return name }
+    }
+    return nil
   }
 
   /// Stores a Codable value as JSON (counters, generator states, environment state).

@@ -11,7 +11,12 @@ public enum EpisodeReader {
     do {
       bytes = [UInt8](try Data(contentsOf: url))
     } catch {
-      throw EpisodeFileError(.io, "cannot read: \(error.localizedDescription)", path: url.path)
+      var isDirectory: ObjCBool = false
+      let why =
+        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+          && isDirectory.boolValue
+        ? "is a directory; give an episode file (.rlep) inside it" : OutputError.reason(error)
+      throw EpisodeFileError(.io, "cannot read: \(why)", path: url.path)
     }
     do {
       return try decode(bytes)

@@ -89,9 +89,13 @@ struct TrainingLoop<E: Environment> {
     if !config.offline.enabled { agent.episodeStarted(training: true) }
   }
 
-  /// Runs until `until` steps; returns true when the run reached `config.steps`.
+  /// Runs until `until` steps; returns true when the run reached `config.steps`. Throws
+  /// `NonFiniteValue` at the first update whose figures (its loss) are not finite, and
+  /// `RunInterrupted` after writing a checkpoint when a signal asked the run to stop.
+  /// `heartbeat` is called after every metrics row.
   mutating func run(
     until: Int, metrics: MetricsWriter, spectra: AppendOnlyFile, progress: ProgressReporter?,
+    heartbeat: (Int) throws -> Void = { _ in },
     checkpoint: (TrainingLoop, Int) throws -> Void
   ) throws -> Bool {
     // A dataset loaded from a file (offline.dataset) is already in the buffer.
@@ -119,12 +123,12 @@ struct TrainingLoop<E: Environment> {
       }
       if config.offline.enabled {
         let start = TimeBreakdown.now
-        accumulate(agent.train(replay: replay, gradientSteps: 1, step: step))
+        try accumulate(agent.train(replay: replay, gradientSteps: 1, step: step))
         time.learner += TimeBreakdown.since(start)
       } else {
         interact()
         let start = TimeBreakdown.now
-        if let figures = agent.update(replay: replay, step: step) { accumulate(figures) }
+        if let figures = agent.update(replay: replay, step: step) { try accumulate(figures) }
         time.learner += TimeBreakdown.since(start)
       }
       var row = MetricsRecord(step: step)
@@ -148,11 +152,17 @@ struct TrainingLoop<E: Environment> {
       if !row.values.isEmpty {
         metrics.write(row)
         try metrics.flush()
+        try heartbeat(step)
       }
       progress?.update(
         step: step, evalReturn: state.lastEvalReturn, srank: state.lastSrank.map(Double.init))
-      if config.checkpoint.every > 0 && step % config.checkpoint.every == 0 && step < config.steps {
+      let due = config.checkpoint.every > 0 && step % config.checkpoint.every == 0
+      if (due || RunInterruption.signal != 0) && step < config.steps {
         try checkpoint(self, step)
+        if RunInterruption.signal != 0 {
+          throw RunInterrupted(
+            directory: URL(fileURLWithPath: "."), step: step, signal: RunInterruption.signal)
+        }
       }
     }
     return state.step >= config.steps
@@ -205,8 +215,9 @@ struct TrainingLoop<E: Environment> {
     state.datasetCollected = true
   }
 
-  private mutating func accumulate(_ figures: [(key: String, value: Double)]) {
+  private mutating func accumulate(_ figures: [(key: String, value: Double)]) throws {
     for (key, value) in figures {
+      guard value.isFinite else { throw NonFiniteValue(step: state.step, key: key) }
       if let index = state.trainKeys.firstIndex(of: key) {
         state.trainSums[index] += value
       } else {

@@ -26,11 +26,50 @@ public final class TrainingRun {
     self.resolvedYAML = resolvedYAML
   }
 
-  /// Trains from scratch, or from the newest checkpoint with `resume`.
+  /// Trains from scratch, or from the newest checkpoint with `resume` (from step 0 when the run
+  /// was stopped before its first checkpoint). The run holds its directory's lock throughout;
+  /// run.json ends `finished`, `interrupted` (a signal: `RunInterrupted` is thrown after the
+  /// checkpoint) or `failed` with the error.
   @discardableResult
   public func run(resume: Bool = false) throws -> RunSummary {
     let environment = try EnvironmentCatalog.make(id: config.env.id, options: config.env.options)
-    return try run(prototype: environment, resume: resume)
+    try checkNetworkFitsInMemory(observationCount: environment.observationSpace.flatCount)
+    defer {
+      lock?.release()
+      lock = nil
+    }
+    do {
+      return try run(prototype: environment, resume: resume)
+    } catch let error where lock == nil {
+      throw error  // refused before the run began: nothing written, nothing to record
+    } catch var interrupted as RunInterrupted {
+      interrupted.directory = directory.url
+      try? writeInfo(status: "interrupted", step: interrupted.step)
+      throw interrupted
+    } catch {
+      // Foundation's file errors name no path: say which file and what to do.
+      let shown: any Error =
+        error is OutputError || (error as NSError).domain == NSCocoaErrorDomain
+        ? OutputError.failed(directory.url.path, error) : error
+      try? writeInfo(status: "failed", step: lastStep, error: "\(shown)")
+      throw shown
+    }
+  }
+
+  /// This process's hold on the run directory, from the moment the run starts writing it.
+  private var lock: RunLock?
+  /// The step of the last run.json write (a failed run's run.json says where it stopped).
+  private var lastStep = 0
+  /// When run.json last said the process is alive.
+  private var lastHeartbeat = Date.distantPast
+  /// A hash of config.yaml as the run started, kept in every checkpoint.
+  private var configHash = ""
+
+  /// FNV-1a (64 bit) of a file's bytes: enough to notice an edited config.
+  static func hash(_ bytes: [UInt8]) -> String {
+    var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in bytes { value = (value ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return String(format: "%016llx", value)
   }
 
   /// Builds what the run needs (environments, agent) and discards it: the checks a run makes
@@ -42,7 +81,28 @@ public final class TrainingRun {
 
   private func preflight<E: Environment>(prototype: E) throws {
     _ = try evaluationPrototype(for: prototype)
+    try checkNetworkFitsInMemory(observationCount: prototype.observationSpace.flatCount)
     _ = try makeAgent(prototype: prototype)
+  }
+
+  /// Refuses a network whose parameters (with their target copy, gradients and Adam moments)
+  /// cannot fit in this machine's memory, before allocating it: a huge `hidden` would otherwise
+  /// die in an allocation trap.
+  func checkNetworkFitsInMemory(observationCount: Int) throws {
+    // A distillation student is checked by its agent (DistillationAgent.checkMemory), before
+    // it allocates anything.
+    guard config.agent.algorithm != .distill else { return }
+    let widths = [Double(observationCount)] + config.agent.network.hidden.map(Double.init)
+    let parameters = zip(widths, widths.dropFirst()).reduce(0) { $0 + ($1.0 + 1) * $1.1 }
+    let copies = 6.0  // online, target, gradient, two Adam moments, one spare (SAC's critics)
+    let bytes = parameters * copies * Double(MemoryLayout<Float>.size)
+    let available = Double(ProcessInfo.processInfo.physicalMemory)
+    guard bytes < available else {
+      let gib = { (value: Double) in String(format: "%.1f GiB", value / 1_073_741_824) }
+      throw RunError.unsupported(
+        "agent.network.hidden: \(config.agent.network.hidden) needs about \(gib(bytes)) (\(Int(parameters)) parameters, each with its copies), more than this machine's \(gib(available)); use smaller layers"
+      )
+    }
   }
 
   /// `eval.env`, which must be the training environment's kind and spaces (or the training
@@ -77,9 +137,13 @@ public final class TrainingRun {
     let evaluationPrototype = try evaluationPrototype(for: prototype)
     let agent = try makeAgent(prototype: prototype)
     let replay = try makeReplay(prototype: prototype)
+    lock = try directory.takeLock()
     let fm = FileManager.default
     try fm.createDirectory(at: directory.checkpoints, withIntermediateDirectories: true)
-    if !resume { try Data(resolvedYAML.utf8).write(to: directory.config) }
+    // run.json first: a run killed at any later moment says what it is and where it stood.
+    if !resume { try writeInfo(status: "running", step: 0) }
+    if !resume { try AtomicFile.write(Array(resolvedYAML.utf8), to: directory.config) }
+    configHash = Self.hash(Array(try Data(contentsOf: directory.config)))
     var loop = TrainingLoop(
       config: config, seed: seed, prototype: prototype, evaluationPrototype: evaluationPrototype,
       agent: agent, replay: replay)
@@ -92,17 +156,23 @@ public final class TrainingRun {
     }
 
     var position: TrainingLoop<E>.OutputPosition?
-    if resume {
-      guard let file = directory.checkpointFiles().first else {
-        throw CheckpointError.noCheckpoint(directory.url.path)
-      }
+    // Without a checkpoint (stopped before its first one) a resumed run starts from step 0.
+    if resume, let file = directory.checkpointFiles().first {
       let archive = try CheckpointArchive.read(from: file)
+      if archive.names.contains("run/config_hash") {
+        let started = try archive.json("run/config_hash", as: String.self)
+        guard started == configHash else {
+          throw RunError.unsupported(
+            "\(directory.config.path) changed since the run started (its checkpoints were made with another config); restore the file, or start a new run from the edited config with `ranklab run CONFIG --out DIR`"
+          )
+        }
+      }
       position = try loop.load(from: archive)
     }
+    try writeInfo(status: "running", step: loop.state.step)
     let metrics = try MetricsWriter(
       directory: directory.url, tensorBoard: config.log.tensorboard, resumeFrom: position?.metrics)
     let spectra = try AppendOnlyFile(url: directory.spectra, resumeAt: position?.spectraBytes)
-    try writeInfo(status: "running", step: loop.state.step)
     let progress = ProgressReporter(
       label: "\(config.name)\(variant.isEmpty ? "" : " \(variant)") seed \(seed)",
       total: config.steps,
@@ -111,7 +181,12 @@ public final class TrainingRun {
     let finished = try loop.run(
       until: stopAfter.map { min($0, config.steps) } ?? config.steps, metrics: metrics,
       spectra: spectra,
-      progress: showProgress ? progress : nil
+      progress: showProgress ? progress : nil,
+      heartbeat: { step in
+        if Date().timeIntervalSince(self.lastHeartbeat) > 10 {
+          try self.writeInfo(status: "running", step: step)
+        }
+      }
     ) { current, step in
       try self.checkpoint(loop: current, step: step, metrics: metrics, spectra: spectra)
     }
@@ -120,6 +195,11 @@ public final class TrainingRun {
       try spectra.flush()
       return RunSummary(
         directory: directory.url, finalReturnMean: nil, finalReturnStd: nil, finalSrank: nil)
+    }
+    var policy = CheckpointArchive()
+    try agent.savePolicy(into: &policy)
+    if let key = policy.firstNonFiniteSection(excluding: []) {
+      throw NonFiniteValue(step: loop.state.step, key: key)
     }
     let summary = try loop.finish(metrics: metrics, directory: directory)
     try PolicyFile.write(
@@ -143,6 +223,11 @@ public final class TrainingRun {
       metrics: try metrics.flush(), spectraBytes: try spectra.flush())
     var archive = CheckpointArchive()
     try loop.save(into: &archive, position: position)
+    try archive.put("run/config_hash", json: configHash)
+    // A diverged parameter stops the run here, before it replaces a good checkpoint.
+    if let key = archive.firstNonFiniteSection(excluding: ["replay/", "loop/"]) {
+      throw NonFiniteValue(step: step, key: key)
+    }
     try archive.write(to: directory.checkpoint(step: step))
     for old in directory.checkpointFiles().dropFirst(config.checkpoint.keep) {
       try? FileManager.default.removeItem(at: old)
@@ -185,10 +270,15 @@ public final class TrainingRun {
     return replay
   }
 
-  private func writeInfo(status: String, step: Int) throws {
+  private func writeInfo(status: String, step: Int, error: String? = nil) throws {
+    lastStep = step
+    lastHeartbeat = Date()
     let info = RunInfo(
       name: config.name, variant: variant.isEmpty ? nil : variant, seed: seed, env: config.env.id,
-      algorithm: config.agent.algorithm.rawValue, status: status, steps: config.steps, step: step)
+      algorithm: config.agent.algorithm.rawValue, status: status, steps: config.steps, step: step,
+      pid: status == "running" ? getpid() : nil,
+      host: ProcessInfo.processInfo.hostName,
+      heartbeat: ISO8601DateFormatter().string(from: lastHeartbeat), error: error)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     try AtomicFile.write(Array(try encoder.encode(info)), to: directory.runInfo)

@@ -16,10 +16,14 @@ public final class AppendOnlyFile {
         throw OutputError.cannotCreate(url.path)
       }
     }
-    handle = try FileHandle(forWritingTo: url)
-    if let length {
-      try handle.truncate(atOffset: length)
-      try handle.seekToEnd()
+    do {
+      handle = try FileHandle(forWritingTo: url)
+      if let length {
+        try handle.truncate(atOffset: length)
+        try handle.seekToEnd()
+      }
+    } catch {
+      throw OutputError.failed(url.path, error)
     }
   }
 
@@ -33,12 +37,17 @@ public final class AppendOnlyFile {
     pending.append(0x0A)
   }
 
-  /// Writes what is buffered; returns the file's length.
+  /// Writes what is buffered; returns the file's length. A failed write names the path (a
+  /// resume truncates whatever part of it reached the file back to the last checkpoint).
   @discardableResult public func flush() throws -> UInt64 {
-    if !pending.isEmpty {
-      try handle.write(contentsOf: pending)
-      pending.removeAll(keepingCapacity: true)
+    do {
+      if !pending.isEmpty {
+        try handle.write(contentsOf: pending)
+        pending.removeAll(keepingCapacity: true)
+      }
+      return try handle.offset()
+    } catch {
+      throw OutputError.failed(url.path, error)
     }
-    return try handle.offset()
   }
 }

@@ -92,11 +92,48 @@ public final class MetricsWriter {
 /// A run output file that could not be written.
 public enum OutputError: Error, CustomStringConvertible {
   case cannotCreate(String)
+  /// A write to `path` failed with this reason (from `errno` or Foundation's error).
+  case cannotWrite(String, reason: String)
+
+  public static func failed(_ path: String, errno code: Int32) -> OutputError {
+    .cannotWrite(path, reason: String(cString: strerror(code)))
+  }
+
+  /// Foundation's file errors as a reason a user can act on (its own text names no path).
+  public static func failed(_ path: String, _ error: any Error) -> OutputError {
+    if let output = error as? OutputError { return output }
+    let path = (error as NSError).userInfo[NSFilePathErrorKey] as? String ?? path
+    return .cannotWrite(path, reason: reason(error))
+  }
+
+  /// Why a file operation failed, in the words of its POSIX error where there is one.
+  public static func reason(_ error: any Error) -> String {
+    let nsError = error as NSError
+    if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
+      underlying.domain == NSPOSIXErrorDomain
+    {
+      return String(cString: strerror(Int32(underlying.code)))
+    }
+    if nsError.domain == NSPOSIXErrorDomain {
+      return String(cString: strerror(Int32(nsError.code)))
+    }
+    switch nsError.code {
+    case NSFileWriteOutOfSpaceError: return String(cString: strerror(ENOSPC))
+    case NSFileWriteNoPermissionError, NSFileReadNoPermissionError:
+      return String(cString: strerror(EACCES))
+    case NSFileWriteVolumeReadOnlyError: return String(cString: strerror(EROFS))
+    case NSFileReadNoSuchFileError, NSFileNoSuchFileError: return String(cString: strerror(ENOENT))
+    default: return "\(error)"
+    }
+  }
 
   public var description: String {
     switch self {
     case .cannotCreate(let path):
       return "cannot create \(path): check that the directory exists and is writable"
+    case .cannotWrite(let path, let reason):
+      return
+        "cannot write \(path): \(reason); free space or make the directory writable, then run again (a run continues with `ranklab run --resume DIR`)"
     }
   }
 }

@@ -41,6 +41,10 @@ public enum RunReader {
     var record = RunRecord(
       directory: directory, info: info(of: directory), rows: parsed.rows, keys: parsed.keys)
     record.outcome = outcome(of: directory)
+    // A run.json left `running` by a process that is gone is an interrupted run.
+    if record.info.status == "running" {
+      record.info.status = RunDirectory(url: directory).state().rawValue
+    }
     return record
   }
 

@@ -1,0 +1,412 @@
+import ArgumentParser
+import Foundation
+import RankLab
+
+/// `ranklab sweep`: every variant × seed of a config as a run in the directory `run` gives it;
+/// finished runs are skipped and unfinished ones continue from their checkpoint, so running the
+/// same command again after any failure or kill does only the missing work.
+struct SweepCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sweep",
+    abstract: "Run every variant × seed of a config, skipping finished runs and resuming the rest.",
+    discussion: """
+      Each run goes to runs/<name>[/<variant>]/<seed>/ (or OUT[/<variant>]/<seed>/), as with \
+      `ranklab run`; its output goes to the log beside it (<seed>.log). Re-running the command \
+      skips finished runs and resumes interrupted ones from their last checkpoint.
+      Examples:
+        ranklab sweep Configs/mc-gridworld.yaml --seeds 0,1,2 --list
+        ranklab sweep Configs/mc-gridworld.yaml --seeds 0,1,2 --jobs 2
+        ranklab status runs/mc-gridworld
+      """)
+
+  @Argument(help: "The experiment config (YAML), usually with a `sweep:` section.")
+  var config: String
+
+  @Option(help: "Run these seeds, comma-separated (overrides the config's seeds).")
+  var seeds: String?
+
+  @Option(
+    name: .customLong("set"),
+    help: "Override a config key in every variant, e.g. --set steps=20000 (repeatable).")
+  var overrides: [String] = []
+
+  @Option(help: "The sweep's output directory (default: runs/<name>).")
+  var out: String?
+
+  @Option(help: "Runs at once, each its own process with one OpenBLAS thread.")
+  var jobs = 1
+
+  @Option(
+    help:
+      "local: a pool of processes here; slurm: submit an sbatch array (one task per unfinished run, --jobs at a time)."
+  )
+  var backend: Backend = .local
+
+  @Option(help: "slurm: the partition (default: the cluster's default).")
+  var partition: String?
+
+  @Option(help: "slurm: the time limit of each task (sbatch --time, e.g. 1:00:00).")
+  var time: String?
+
+  @Option(help: "slurm: the memory of each task (sbatch --mem, e.g. 2G).")
+  var mem: String?
+
+  enum Backend: String, ExpressibleByArgument, CaseIterable {
+    case local, slurm
+  }
+
+  @Flag(help: "Print the plan (each run's directory and state) without running anything.")
+  var list = false
+
+  @Option(help: "Run only the planned run with this index (see --list), in this process.")
+  var task: Int?
+
+  @Flag(help: "No progress line.")
+  var quiet = false
+
+  /// One planned run.
+  struct Planned {
+    var index: Int
+    var variant: ExperimentPlan.Variant
+    var seed: Int
+    var directory: RunDirectory
+    /// The log of the processes that ran it, beside its directory.
+    var log: URL { directory.url.deletingLastPathComponent().appendingPathComponent("\(seed).log") }
+
+    func makeRun() -> TrainingRun {
+      TrainingRun(
+        config: variant.config, variant: variant.label, seed: seed, directory: directory,
+        resolvedYAML: variant.yaml)
+    }
+
+    /// True when the directory holds a started run made from another config than this plan's.
+    func configChanged() -> Bool {
+      guard let text = try? String(contentsOf: directory.config, encoding: .utf8) else {
+        return false
+      }
+      return text != variant.yaml
+    }
+  }
+
+  func validate() throws {
+    guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+  }
+
+  func run() throws {
+    RunInterruption.install()
+    // A closed pipe (`ranklab sweep ... | head`) must not kill the pool while its runs go on.
+    signal(SIGPIPE, SIG_IGN)
+    let plan = try makePlan()
+    if list {
+      printPlan(plan)
+      return
+    }
+    if let task {
+      guard plan.indices.contains(task) else {
+        throw CommandFailure("--task \(task): the sweep has runs 0..<\(plan.count) (see --list)")
+      }
+      try runTask(plan[task])
+      return
+    }
+    // Every run's environments and agent are built before any run starts.
+    for planned in plan where planned.directory.state() != .finished {
+      do { try planned.makeRun().preflight() } catch {
+        let label = planned.variant.label.isEmpty ? "" : " (variant \(planned.variant.label))"
+        throw CommandFailure("\(config)\(label): \(error)")
+      }
+    }
+    try writePlanFile(plan)
+    switch backend {
+    case .local: try runLocally(plan)
+    case .slurm: try submitToSlurm(plan)
+    }
+  }
+
+  /// This executable, by absolute path (child processes and Slurm tasks run it).
+  private static var executable: URL {
+    URL(
+      fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        ?? CommandLine.arguments[0])
+  }
+
+  /// The arguments every `--task` process gets besides its index.
+  private var taskArguments: [String] {
+    var arguments = ["--quiet"] + overrides.flatMap { ["--set", $0] }
+    if let seeds { arguments += ["--seeds", seeds] }
+    if let out { arguments += ["--out", URL(fileURLWithPath: out).standardizedFileURL.path] }
+    return arguments
+  }
+
+  /// Writes `sweep.sbatch` in the sweep's directory, an array with one task per unfinished run
+  /// (each `ranklab sweep CONFIG --task I`, so a requeued or resubmitted task resumes), submits
+  /// it with `sbatch` and prints the job id. Slurm's SIGTERM on preemption or `scancel` makes
+  /// the task checkpoint and stop; submitting the sweep again continues it.
+  private func submitToSlurm(_ plan: [Planned]) throws {
+    let unfinished = plan.filter { $0.directory.state() != .finished }.map(\.index)
+    guard let first = plan.first, !unfinished.isEmpty else {
+      print("sweep: all \(plan.count) runs finished; nothing to submit")
+      return
+    }
+    let root = URL(fileURLWithPath: out ?? "runs/\(first.variant.config.name)").standardizedFileURL
+    let logs = root.appendingPathComponent("slurm-logs")
+    try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+    let quote = { (text: String) in "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    let configPath = URL(fileURLWithPath: config).standardizedFileURL.path
+    let command =
+      [
+        quote(Self.executable.path), "sweep", quote(configPath), "--task",
+        "\"$SLURM_ARRAY_TASK_ID\"",
+      ]
+      + taskArguments.map(quote)
+    var lines = [
+      "#!/bin/bash",
+      "#SBATCH --job-name=ranklab-\(first.variant.config.name)",
+      "#SBATCH --array=\(unfinished.map(String.init).joined(separator: ","))%\(jobs)",
+      "#SBATCH --output=\(logs.path)/%A_%a.log",
+      "#SBATCH --cpus-per-task=1",
+      "#SBATCH --requeue",
+    ]
+    if let partition { lines.append("#SBATCH --partition=\(partition)") }
+    if let time { lines.append("#SBATCH --time=\(time)") }
+    if let mem { lines.append("#SBATCH --mem=\(mem)") }
+    lines += [
+      "# One planned run per task (see `ranklab sweep ... --list`); a finished one is skipped.",
+      "export OPENBLAS_NUM_THREADS=1",
+      "cd \(quote(FileManager.default.currentDirectoryPath))",
+      "exec " + command.joined(separator: " "),
+    ]
+    let script = root.appendingPathComponent("sweep.sbatch")
+    try AtomicFile.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: script)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["sbatch", "--parsable", script.path]
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    do { try process.run() } catch {
+      throw CommandFailure(
+        "cannot run sbatch (\(error)); is Slurm installed? (bench/local-slurm.sh)")
+    }
+    let id = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      .trimmingCharacters(in: .whitespacesAndNewlines)
+    let why = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw CommandFailure(
+        "sbatch \(script.path) failed: \(why.trimmingCharacters(in: .whitespacesAndNewlines))")
+    }
+    print(
+      "sweep: submitted \(unfinished.count) of \(plan.count) runs as Slurm job \(id) (\(script.path); logs in \(logs.path)); follow it with `ranklab status \(root.path)`"
+    )
+  }
+
+  /// sweep.json in the sweep's directory, for `ranklab status` (runs of variants whose
+  /// directories lie elsewhere, a name swept, are left out).
+  private func writePlanFile(_ plan: [Planned]) throws {
+    guard let first = plan.first else { return }
+    let root = URL(fileURLWithPath: out ?? "runs/\(first.variant.config.name)").standardizedFileURL
+    let prefix = root.path + "/"
+    let runs = plan.map { $0.directory.url.standardizedFileURL.path }.filter {
+      $0.hasPrefix(prefix)
+    }
+    .map { String($0.dropFirst(prefix.count)) }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    try AtomicFile.write(
+      Array(try encoder.encode(SweepPlanFile(config: config, runs: runs))),
+      to: root.appendingPathComponent(SweepPlanFile.name))
+  }
+
+  func makePlan() throws -> [Planned] {
+    var extra = overrides
+    if let seeds { extra.append("seeds=[\(seeds)]") }
+    let variants = try ExperimentPlan(file: config, overrides: extra).variants
+    var plan: [Planned] = []
+    for variant in variants {
+      if (variant.config.agent.distill?.rounds ?? 1) > 1 {
+        throw CommandFailure(
+          "\(config): agent.distill.rounds > 1 chains runs in order; run it with `ranklab run \(config)`"
+        )
+      }
+      for seed in variant.config.seeds {
+        plan.append(
+          Planned(
+            index: plan.count, variant: variant, seed: seed,
+            directory: ExperimentPlan.directory(out: out, variant: variant, seed: seed)))
+      }
+    }
+    return plan
+  }
+
+  private func printPlan(_ plan: [Planned]) {
+    print("index  state        step      directory")
+    for planned in plan {
+      let state = planned.directory.state()
+      let info = RunInfo.read(from: planned.directory.runInfo)
+      let step = info.map { "\($0.step)/\($0.steps)" } ?? "-"
+      print(
+        String(planned.index).padding(toLength: 7, withPad: " ", startingAt: 0)
+          + state.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
+          + step.padding(toLength: 10, withPad: " ", startingAt: 0)
+          + planned.directory.url.path
+          + (planned.configChanged() ? "  (config.yaml differs from this sweep's)" : ""))
+    }
+  }
+
+  /// One run in this process: skipped when finished, resumed from its checkpoint, else started
+  /// (again) from step 0.
+  private func runTask(_ planned: Planned) throws {
+    let directory = planned.directory
+    switch directory.state() {
+    case .finished:
+      if planned.configChanged() {
+        throw CommandFailure(
+          "\(directory.url.path) finished with another config than this sweep's; move it away to run it again"
+        )
+      }
+      print("\(directory.url.path): finished before; skipped")
+      return
+    case .running:
+      throw CommandFailure("\(directory.url.path) is being written by another process")
+    case .pending, .failed, .interrupted:
+      break
+    }
+    let resume = !directory.checkpointFiles().isEmpty
+    if resume && planned.configChanged() {
+      throw CommandFailure(
+        "\(directory.config.path) differs from this sweep's config for the run; restore the sweep's config, or move the directory away to start the run again"
+      )
+    }
+    if !resume { try? FileManager.default.removeItem(at: directory.url) }
+    let run = planned.makeRun()
+    run.showProgress = !quiet
+    try RunCommand.reportingRunErrors {
+      let summary = try run.run(resume: resume)
+      print(
+        "\(directory.url.path): finished; final eval return "
+          + (summary.finalReturnMean.map { String(format: "%.1f", $0) } ?? "-"))
+    }
+  }
+
+  /// A pool of `jobs` processes, each `ranklab sweep CONFIG ... --task I`, with one progress
+  /// line for the whole sweep. A failed run is reported with its log and the others go on.
+  private func runLocally(_ plan: [Planned]) throws {
+    let executable = Self.executable
+    var environment = ProcessInfo.processInfo.environment
+    environment["OPENBLAS_NUM_THREADS"] = "1"
+    let common = taskArguments
+
+    let skipped = plan.filter { $0.directory.state() == .finished }.count
+    var waiting = plan.filter { $0.directory.state() != .finished }
+    let resumed = waiting.filter { !$0.directory.checkpointFiles().isEmpty }.count
+    print(
+      "sweep: \(plan.count) runs: \(skipped) finished before (skipped), \(resumed) to resume, \(waiting.count - resumed) to start; \(jobs) at a time"
+    )
+    var running: [(planned: Planned, process: Process, started: Date)] = []
+    var done = skipped
+    var failed: [Planned] = []
+    var durations: [Double] = []
+    var forwarded = false
+    let progress = SweepProgress(enabled: !quiet)
+    while !waiting.isEmpty || !running.isEmpty {
+      let signal = RunInterruption.signal
+      if signal != 0 && !forwarded {
+        // Each run checkpoints and stops; nothing new starts.
+        for job in running { kill(job.process.processIdentifier, signal) }
+        forwarded = true
+        waiting.removeAll()
+      }
+      while running.count < jobs, !waiting.isEmpty {
+        let planned = waiting.removeFirst()
+        try FileManager.default.createDirectory(
+          at: planned.log.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: planned.log.path, contents: nil),
+          let log = FileHandle(forWritingAtPath: planned.log.path)
+        else { throw CommandFailure(OutputError.cannotCreate(planned.log.path).description) }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["sweep", config, "--task", "\(planned.index)"] + common
+        process.environment = environment
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        try? log.close()
+        running.append((planned, process, Date()))
+      }
+      usleep(100_000)
+      for job in running where !job.process.isRunning {
+        job.process.waitUntilExit()
+        if job.process.terminationReason == .exit && job.process.terminationStatus == 0 {
+          done += 1
+          durations.append(Date().timeIntervalSince(job.started))
+        } else if signal == 0 {
+          failed.append(job.planned)
+          progress.clear()
+          let tail =
+            (try? String(contentsOf: job.planned.log, encoding: .utf8))?
+            .split(separator: "\n").suffix(5).joined(separator: "\n    ") ?? ""
+          print(
+            "FAILED \(job.planned.directory.url.path) (exit \(job.process.terminationStatus)); log \(job.planned.log.path):\n    \(tail)"
+          )
+        }
+      }
+      running.removeAll { !$0.process.isRunning }
+      let remaining = waiting.count + running.count
+      let eta =
+        durations.isEmpty
+        ? nil : durations.reduce(0, +) / Double(durations.count) * Double(remaining) / Double(jobs)
+      progress.show(
+        done: done, total: plan.count, running: running.count, failed: failed.count,
+        pending: waiting.count, eta: eta)
+    }
+    progress.clear()
+    print(
+      "sweep: \(done)/\(plan.count) done, \(failed.count) failed"
+        + (failed.isEmpty ? "" : "; running the same command again retries them"))
+    if RunInterruption.signal != 0 {
+      print("sweep: interrupted; running the same command again resumes it")
+      throw ExitCode(128 + RunInterruption.signal)
+    }
+    if !failed.isEmpty { throw ExitCode.failure }
+  }
+}
+
+/// One status line for a whole sweep, redrawn in place on a terminal and written when it
+/// changes otherwise.
+final class SweepProgress {
+  private let enabled: Bool
+  private let terminal = isatty(STDERR_FILENO) != 0
+  private var last = ""
+
+  init(enabled: Bool) { self.enabled = enabled }
+
+  func show(done: Int, total: Int, running: Int, failed: Int, pending: Int, eta: Double?) {
+    guard enabled else { return }
+    let line =
+      "sweep: \(done)/\(total) done, \(running) running, \(failed) failed, \(pending) pending"
+      + (eta.map { ", ETA \(Self.duration($0))" } ?? "")
+    if terminal {
+      Self.write("\r\u{1B}[K\(line)")
+    } else if line.prefix(while: { $0 != "E" }) != last.prefix(while: { $0 != "E" }) {
+      Self.write("\(line)\n")
+    }
+    last = line
+  }
+
+  func clear() {
+    if enabled && terminal { Self.write("\r\u{1B}[K") }
+  }
+
+  /// To stderr, ignoring a closed pipe (the runs matter more than the display).
+  private static func write(_ text: String) {
+    var text = text
+    text.withUTF8 { _ = Foundation.write(STDERR_FILENO, $0.baseAddress, $0.count) }
+  }
+
+  static func duration(_ seconds: Double) -> String {
+    let total = Int(seconds.rounded())
+    return total >= 60 ? "\(total / 60)m\(String(format: "%02d", total % 60))s" : "\(total)s"
+  }
+}
