@@ -24,7 +24,8 @@ let package = Package(
       name: "CKernels", path: "Sources/CKernels",
       cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
     .target(
-      name: "Environments", path: "Environments", exclude: ["Maps", "PointNavigation/README.md"], resources: [.copy("Maps")]),
+      name: "Environments", path: "Environments", exclude: ["Maps", "PointNavigation/README.md"],
+      resources: [.copy("Maps")]),
     .target(
       name: "RankLab",
       dependencies: [

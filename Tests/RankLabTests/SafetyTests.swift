@@ -99,7 +99,8 @@ import Testing
   @Test(arguments: environments)
   func penalisedActorGradientMatchesFiniteDifferences(env: String, extra: String) throws {
     let (agent, replay) = try Self.agent(env: env, extra)
-    agent.critic.multiplier = 300  // large: Q_C is small (a probability near 0.01), so λ must be for its term to show
+    // Large: Q_C is small (a probability near 0.01), so λ must be for its term to show.
+    agent.critic.multiplier = 300
     try Self.prepare(agent, replay)
     // The actor's own loss (SAC's plus λ · Q_C) against central differences of it, over every
     // parameter, by the whole-vector relative error the SAC checks use.
