@@ -476,32 +476,38 @@ public final class SACAgent: Agent {
   /// ½ (MSE(Q₁, y) + MSE(Q₂, y)) on the taken actions, one Adam step each; returns the loss.
   func criticStep(apply: Bool = true) -> Float {
     let n = config.batchSize
-    let width = discrete ? actionWidth : 1
     criticInput.withUnsafeBufferPointer {
       criticWork1.forward(critic1, input: $0, rows: n)
       criticWork2.forward(critic2, input: $0, rows: n)
     }
-    var loss: Float = 0
-    // ½ · mean((q − y)²) at the taken actions; its gradient (q − y)/n into `gradient`.
-    func regress(_ work: MLPWorkspace, _ network: MLP, _ gradient: inout [Float]) {
-      let q = work.output
-      for i in 0..<n * width { gradient[i] = 0 }
-      for i in 0..<n {
-        let k = i * width + (discrete ? Int(batch.actionIndices[i]) : 0)
-        let error = q[k] - targets[i]
-        loss += 0.5 * error * error / Float(n)
-        gradient[k] = error / Float(n)
-      }
-      gradient.withUnsafeBufferPointer {
-        work.backward(network, outputGradient: $0, accumulate: false)
-      }
-      if config.maxGradNorm > 0 { network.clipGradients(maxNorm: Float(config.maxGradNorm)) }
-    }
-    regress(criticWork1, critic1, &outputGradient1)
-    regress(criticWork2, critic2, &outputGradient2)
+    let loss =
+      regress(criticWork1, critic1, gradient: &outputGradient1)
+      + regress(criticWork2, critic2, gradient: &outputGradient2)
     guard apply else { return loss }
     critic1Optimizer.update(&critic1.parameters, gradients: critic1.gradients)
     critic2Optimizer.update(&critic2.parameters, gradients: critic2.gradients)
+    return loss
+  }
+
+  /// ½ · mean((q − y)²) of one critic at the taken actions; its gradient (q − y)/n into
+  /// `gradient` and back through the critic (clipped if configured). A method, not a closure:
+  /// a closure capturing the loss would box it on the heap every step.
+  private func regress(_ work: MLPWorkspace, _ network: MLP, gradient: inout [Float]) -> Float {
+    let n = config.batchSize
+    let width = discrete ? actionWidth : 1
+    let q = work.output
+    var loss: Float = 0
+    for i in 0..<n * width { gradient[i] = 0 }
+    for i in 0..<n {
+      let k = i * width + (discrete ? Int(batch.actionIndices[i]) : 0)
+      let error = q[k] - targets[i]
+      loss += 0.5 * error * error / Float(n)
+      gradient[k] = error / Float(n)
+    }
+    gradient.withUnsafeBufferPointer {
+      work.backward(network, outputGradient: $0, accumulate: false)
+    }
+    if config.maxGradNorm > 0 { network.clipGradients(maxNorm: Float(config.maxGradNorm)) }
     return loss
   }
 
