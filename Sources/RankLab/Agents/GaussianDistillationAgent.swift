@@ -158,9 +158,7 @@ public final class GaussianDistillationAgent: Agent, DistillationStudent {
 
   public func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]? {
     currentStep = step
-    guard step > config.learningStarts, step % config.trainFreq == 0, replay.count > 0 else {
-      return nil
-    }
+    guard config.trainsAt(step: step, sampleable: replay.count) else { return nil }
     return train(replay: replay, gradientSteps: config.gradientSteps, step: step)
   }
 

@@ -171,7 +171,7 @@ public final class QLearningAgent: Agent {
     }
     // Monte-Carlo targets need an episode that has ended.
     let sampleable = config.algorithm == .mc ? replay.finishedCount : replay.count
-    guard step > config.learningStarts, step % config.trainFreq == 0, sampleable > 0 else {
+    guard config.trainsAt(step: step, sampleable: sampleable) else {
       return nil
     }
     // Policy churn: the share of a minibatch's greedy actions one training phase changes.

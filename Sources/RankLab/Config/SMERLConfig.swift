@@ -1,0 +1,74 @@
+/// `smerl:` structured max-ent RL on top of SAC (Kumar, Kumar, Levine, Finn 2020): a latent z
+/// per episode appended to what the actor and critics see, and a diversity bonus
+/// α · 1[R(τ) ≥ R* − ε] · (log q(z|s′) − log p(z)) from a discriminator q(z|s′).
+public struct SMERLConfig: Codable, Equatable, Sendable {
+  public init() {}
+
+  public enum Mode: String, Codable, CaseIterable, Sendable {
+    /// Plain SAC: no latents, no bonus.
+    case none
+    /// The bonus only on transitions of finished episodes whose return is within ε of R*.
+    case smerl
+    /// DIAYN plus task reward: the bonus on every transition (the indicator always 1).
+    case diayn
+  }
+
+  /// A return threshold: `auto` (chosen from the training episodes) or a number.
+  public enum Threshold: Codable, Equatable, Sendable {
+    case auto
+    case value(Double)
+
+    public init(from decoder: any Decoder) throws {
+      let container = try decoder.singleValueContainer()
+      if let number = try? container.decode(Double.self) {
+        self = .value(number)
+      } else if let text = try? container.decode(String.self), text == "auto" {
+        self = .auto
+      } else {
+        throw DecodingError.dataCorruptedError(
+          in: container, debugDescription: "must be auto or a number")
+      }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.singleValueContainer()
+      switch self {
+      case .auto: try container.encode("auto")
+      case .value(let number): try container.encode(number)
+      }
+    }
+  }
+
+  /// `smerl.discriminator:` the classifier q(z | s′).
+  public struct Discriminator: Codable, Equatable, Sendable {
+    public init() {}
+    /// The paper's [300, 300].
+    public var hidden = [300, 300]
+    public var activation = Activation.relu
+    public var learningRate = 3e-4
+    /// Which observation floats it sees (0-based); empty: the whole observation.
+    public var inputs: [Int] = []
+
+    enum CodingKeys: String, CodingKey {
+      case hidden, activation, inputs
+      case learningRate = "learning_rate"
+    }
+  }
+
+  public var mode = Mode.none
+  /// Number of latents N (p(z) uniform over them).
+  public var latents = 5
+  /// Weight α of the diversity bonus (the paper's 10).
+  public var alpha = 10.0
+  /// How far below R* an episode's return may be and still earn the bonus: a number, or `auto`
+  /// for 0.1 · |R*|.
+  public var epsilon = Threshold.auto
+  /// R*: `auto` for the best training-episode return so far, or a number (a known optimum).
+  public var targetReturn = Threshold.auto
+  public var discriminator = Discriminator()
+
+  enum CodingKeys: String, CodingKey {
+    case mode, latents, alpha, epsilon, discriminator
+    case targetReturn = "target_return"
+  }
+}
