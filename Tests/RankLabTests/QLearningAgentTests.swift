@@ -61,6 +61,41 @@ import Testing
     }
   }
 
+  @Test func softTargetsBootstrapFromTheTargetNetworksLogSumExp() {
+    let tau = 0.5
+    let (agent, replay) = Self.agent {
+      $0.dqn = DQNConfig()
+      $0.dqn?.entropyWeight = tau
+    }
+    sampled(agent, replay)
+    let b = agent.batch
+    for i in 0..<b.count {
+      let next = Self.q(agent.target, b.nextObservations[i * 3..<(i + 1) * 3]).map(Double.init)
+      let soft = tau * log(next.map { exp($0 / tau) }.reduce(0, +))
+      let expected = Double(b.rewards[i]) + 0.9 * Double(1 - b.terminals[i]) * soft
+      #expect(abs(Double(agent.targets[i]) - expected) < 1e-4)
+      // The soft value exceeds the max (by up to τ · log 2 here): the targets changed.
+      #expect(soft > next.max()! + 1e-6 || b.terminals[i] == 1)
+    }
+  }
+
+  @Test func boltzmannBehaviourDrawsActionsInProportionToExpQOverTau() {
+    var rng = PCG64(seed: 9)
+    let q: [Float] = [1, 0, 0.5]
+    let tau = 0.5
+    var counts = [0, 0, 0]
+    let draws = 60_000
+    for _ in 0..<draws {
+      counts[QLearningAgent.sampleBoltzmann(q, temperature: tau, &rng)] += 1
+    }
+    let weights = q.map { exp(Double($0) / tau) }
+    let total = weights.reduce(0, +)
+    for a in 0..<3 {
+      // 4 standard errors of a binomial share at 60k draws is under 0.008.
+      #expect(abs(Double(counts[a]) / Double(draws) - weights[a] / total) < 0.008)
+    }
+  }
+
   @Test func greedyPolicyActsWithTheAverageOfTheIterates() {
     let (agent, replay) = Self.agent { $0.dqn?.policyAveraging = 0.25 }
     let averaged = try! #require(agent.averaged)

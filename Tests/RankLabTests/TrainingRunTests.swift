@@ -73,6 +73,10 @@ import Testing
     #expect(RunSummary.diverged(qAbsMax: .nan, rewardAbsMax: 1, gamma: 0.95) == true)
     #expect(RunSummary.diverged(qAbsMax: .infinity, rewardAbsMax: 0, gamma: 0.95) == true)
     #expect(RunSummary.diverged(qAbsMax: 0.1, rewardAbsMax: 0, gamma: 0.95) == nil)
+    // Soft backups may add τ · log |A| per step: 20.5 is within (1 + 0.1 · log 5) / 0.05.
+    #expect(
+      RunSummary.diverged(qAbsMax: 20.5, rewardAbsMax: 1, gamma: 0.95, entropyBonus: 0.1 * log(5))
+        == false)
   }
 
   /// A finished run's summary.json carries the check: on a Fu gridworld (rewards in [0, 1],

@@ -449,10 +449,17 @@ struct TrainingLoop<E: Environment> {
       comparisonSranks: comparisonSranks.isEmpty ? nil : comparisonSranks)
     if !latentMeans.isEmpty { summary.latentReturnMeans = latentMeans }
     if measureActionValues() != nil {
+      // Soft backups add at most τ · log |A| of entropy per step to every value.
+      var entropyBonus = 0.0
+      if let q = config.agent.dqn, case .discrete(let n) = state.evalEnv.actionSpace {
+        entropyBonus = q.entropyWeight * log(Double(n))
+      }
       summary.qAbsMax = state.qAbsMax
-      summary.qBound = state.rewardAbsMax / (1 - config.agent.gamma)
+      summary.qBound = RunSummary.valueBound(
+        rewardAbsMax: state.rewardAbsMax, gamma: config.agent.gamma, entropyBonus: entropyBonus)
       summary.diverged = RunSummary.diverged(
-        qAbsMax: state.qAbsMax, rewardAbsMax: state.rewardAbsMax, gamma: config.agent.gamma)
+        qAbsMax: state.qAbsMax, rewardAbsMax: state.rewardAbsMax, gamma: config.agent.gamma,
+        entropyBonus: entropyBonus)
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -324,12 +324,25 @@ public struct RunSummary: Codable, Sendable {
     self.comparisonSranks = comparisonSranks
   }
 
-  /// |Q| beyond r_max / (1 − γ), the most any discounted return can be, is divergence (a NaN
-  /// or infinite |Q| too). Without any reward in the data the bound is 0 and says nothing about
-  /// an untrained network's small values: nil, not checked.
-  public static func diverged(qAbsMax: Double, rewardAbsMax: Double, gamma: Double) -> Bool? {
+  /// The most any discounted return can be: (r_max + b) / (1 − γ), b the largest entropy bonus
+  /// a step can pay (soft backups: τ · log |A|; else 0).
+  public static func valueBound(rewardAbsMax: Double, gamma: Double, entropyBonus: Double = 0)
+    -> Double
+  {
+    (rewardAbsMax + entropyBonus) / (1 - gamma)
+  }
+
+  /// |Q| beyond `valueBound` is divergence (a NaN or infinite |Q| too). Without any reward in
+  /// the data the bound says nothing about an untrained network's small values: nil, not
+  /// checked.
+  public static func diverged(
+    qAbsMax: Double, rewardAbsMax: Double, gamma: Double, entropyBonus: Double = 0
+  ) -> Bool? {
     guard rewardAbsMax > 0 else { return qAbsMax.isFinite ? nil : true }
-    return !(qAbsMax <= rewardAbsMax / (1 - gamma))
+    return
+      !(qAbsMax
+      <= valueBound(
+        rewardAbsMax: rewardAbsMax, gamma: gamma, entropyBonus: entropyBonus))
   }
 
   enum CodingKeys: String, CodingKey {
