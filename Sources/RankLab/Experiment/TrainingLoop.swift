@@ -30,8 +30,8 @@ struct TrainingLoop<E: Environment> {
     var behaviourRNG: PCG64
     var datasetCollected = false
     /// The largest |reward| of the model (a tabular environment) or else of the training data,
-    /// and the largest |Q| measured on the probe: a run whose |Q| passes r_max / (1 − γ) has
-    /// diverged.
+    /// and the largest |Q| measured on the probe: a run whose |Q| passes the value bound
+    /// (`RunSummary.valueBound`) by more than a tenth has diverged.
     var rewardAbsMax = 0.0
     var qAbsMax = 0.0
   }
