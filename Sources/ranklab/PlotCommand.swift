@@ -52,10 +52,10 @@ struct PlotCurvesCommand: ParsableCommand {
     commandName: "curves",
     abstract: "One panel per metric, one line per run or swept value, seeds averaged.",
     discussion: """
-      Each path may be a seed directory, a sweep variant or a whole study: every directory
-      holding a metrics.jsonl below it is read, and seeds are grouped by the name and variant
-      in their run.json. Seeds logged at different steps are compared on the union of their
-      steps, each seed interpolated inside its own range only (--align common: only the steps
+      Each path may be a seed directory, a sweep variant or a whole study: every directory \
+      holding a metrics.jsonl below it is read, and seeds are grouped by the name and variant \
+      in their run.json. Seeds logged at different steps are compared on the union of their \
+      steps, each seed interpolated inside its own range only (--align common: only the steps \
       every seed logged). A run still writing its last line is plotted without that line.
       """)
 

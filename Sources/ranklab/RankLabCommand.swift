@@ -8,7 +8,7 @@ struct RankLabCommand: ParsableCommand {
     commandName: "ranklab",
     abstract: "Reinforcement-learning experiments that watch the feature rank of value networks.",
     discussion: """
-      Start with `ranklab envs` to see the environments, `ranklab run Configs/dqn-cartpole.yaml`
+      Start with `ranklab envs` to see the environments, `ranklab run Configs/dqn-cartpole.yaml` \
       to train an agent, and `ranklab help <subcommand>` for the details of each command.
       """,
     version: RankLabVersion.string,
