@@ -5,10 +5,12 @@ the map generator draws from numpy, not ranklab's PCG64 streams).
 Fu et al. 2019's replay-buffer FQI on their 16x16 gridworld (docs/fu-protocol.md): 20% walls,
 the goal the farthest of a random 25% of the free cells, dense reward max(0, 1 - L1(s, goal) /
 L1(start, goal)) for the cell acted from, a goal that does not end the episode, 5% action
-noise, 50-step episodes, row/column one-hot observations. Each fitting iteration adds 64 greedy
-transitions to a buffer that never evicts, then takes K Adam steps (5e-3, batch 128, MSE)
-toward a frozen target; srank of the 256 penultimate features on every reachable state every
-10 iterations. One thread, as ranklab's BLAS.
+noise, 50-step episodes, row/column one-hot observations. Each fitting iteration adds 64
+transitions of the Boltzmann policy softmax(Q / tau) (tau = Fu's ent_wt, 0.1 as the study's
+configs; 0: greedy) to a buffer that never evicts, then takes K Adam steps (5e-3, batch 128,
+MSE) toward the frozen target r + 0.95 tau logsumexp(Q_target(s') / tau) (the max at tau 0);
+srank of the 256 penultimate features on every reachable state every 10 iterations. One
+thread, as ranklab's BLAS.
 
   PY=$(bash bench/python-venv.sh); $PY bench/fu_fqi_torch.py --k 64 --iterations 600
 """
@@ -105,7 +107,9 @@ def main():
     parser.add_argument("--iterations", type=int, default=600)
     parser.add_argument("--map-seed", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--entropy-weight", type=float, default=0.1)
     args = parser.parse_args()
+    tau = args.entropy_weight
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
@@ -125,7 +129,11 @@ def main():
     for iteration in range(args.iterations):
         for _ in range(64):
             with torch.no_grad():
-                action = int(q(torch.from_numpy(obs)).argmax())
+                values = q(torch.from_numpy(obs))
+                if tau > 0:
+                    action = int(torch.multinomial(torch.softmax(values / tau, 0), 1))
+                else:
+                    action = int(values.argmax())
             nxt, reward, done = env.step(action)
             obs_buf[size], act_buf[size], rew_buf[size], next_buf[size] = obs, action, reward, nxt
             size += 1
@@ -136,7 +144,12 @@ def main():
             o, a = torch.from_numpy(obs_buf[idx]), torch.from_numpy(act_buf[idx])
             r, n = torch.from_numpy(rew_buf[idx]), torch.from_numpy(next_buf[idx])
             with torch.no_grad():
-                y = r + 0.95 * target(n).max(1).values  # time limits are not terminal
+                next_values = target(n)
+                if tau > 0:
+                    soft = tau * torch.logsumexp(next_values / tau, 1)
+                else:
+                    soft = next_values.max(1).values
+                y = r + 0.95 * soft  # time limits are not terminal
             loss = ((q(o).gather(1, a[:, None]).squeeze(1) - y) ** 2).mean()
             optimizer.zero_grad()
             loss.backward()
