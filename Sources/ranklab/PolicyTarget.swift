@@ -32,4 +32,13 @@ struct PolicyTarget: ParsableArguments {
       throw CommandFailure(error.description)
     }
   }
+
+  /// A multi-task policy's tasks with the changes applied to each (nil for other policies).
+  func tasks(of policy: PolicyFile.Loaded) throws -> [EnvConfig]? {
+    do {
+      return try policy.meta.tasks?.map { try EnvConfig.applying(overrides, to: $0) }
+    } catch let error as ConfigError {
+      throw CommandFailure(error.description)
+    }
+  }
 }

@@ -70,6 +70,18 @@ public final class DistillationAgent: Agent, DistillationStudent {
   var lossScratch: [Float]
   var singleOutput: [Float]
   var singleAverage: [Float]
+  /// Multi-task distillation (`DistillationAgent+MultiTask.swift`): the tasks (1: one
+  /// environment) and the floats of a task's own observation, which the teachers see (the
+  /// student's observations end in a one-hot task id).
+  let taskCount: Int
+  let taskObservationCount: Int
+  /// Each minibatch row's task, the rows' task observations gathered task by task, the rows in
+  /// that order, and the rows and agreeing rows per task since `train` began.
+  var rowTasks: [Int]
+  var taskInputs: [Float]
+  var taskOrder: [Int]
+  var taskRows: [Int]
+  var taskAgreed: [Int]
 
   public init(context: AgentContext) throws {
     let config = context.config.agent
@@ -92,6 +104,8 @@ public final class DistillationAgent: Agent, DistillationStudent {
       parameterCount: student.parameters.count, learningRate: Float(config.learningRate),
       epsilon: Float(config.adamEps))
     rng = context.agentRNG
+    taskCount = context.taskCount
+    taskObservationCount = context.taskObservationSpace.flatCount
     learningRate = LinearSchedule(
       initial: config.learningRate, final: config.learningRateFinal ?? config.learningRate,
       fraction: 1, total: context.config.steps)
@@ -106,6 +120,11 @@ public final class DistillationAgent: Agent, DistillationStudent {
       }
       reference = try distill.reference.map {
         try Self.loadTeacher($0, key: "agent.distill.reference", context: context)
+      }
+      if taskCount > 1 && teachers.count != taskCount {
+        throw RunError.unsupported(
+          "agent.distill.teachers: \(teachers.count) teachers for \(taskCount) tasks; a multi-task student has one teacher per task"
+        )
       }
       if Set(teachers.map(\.teacherOutputsAreValues)).count > 1 {
         throw RunError.unsupported(
@@ -130,6 +149,11 @@ public final class DistillationAgent: Agent, DistillationStudent {
     teacherLabels = [Int32](repeating: 0, count: b)
     singleOutput = [Float](repeating: 0, count: actionCount)
     singleAverage = singleOutput
+    rowTasks = [Int](repeating: 0, count: b)
+    taskOrder = rowTasks
+    taskInputs = [Float](repeating: 0, count: taskCount > 1 ? b * taskObservationCount : 0)
+    taskRows = [Int](repeating: 0, count: taskCount)
+    taskAgreed = taskRows
   }
 
   /// A teacher from a run directory or policy file, its spaces checked against this run's.
@@ -155,9 +179,9 @@ public final class DistillationAgent: Agent, DistillationStudent {
     } catch let error as PolicyError {
       throw RunError.unsupported("\(key): \(error.description)")
     }
-    let env = context.config.env.id
+    let env = context.taskCount > 1 ? "the tasks' environments" : context.config.env.id
     for (what, theirs, ours) in [
-      ("observation", loaded.meta.observationSpace, context.observationSpace),
+      ("observation", loaded.meta.observationSpace, context.taskObservationSpace),
       ("action", loaded.meta.actionSpace, context.actionSpace),
     ] where theirs != ours {
       throw RunError.unsupported(
@@ -232,7 +256,9 @@ public final class DistillationAgent: Agent, DistillationStudent {
     if distill.data == .dagger && rng.nextDouble() >= daggerBeta.value(at: currentStep) {
       return .discrete(studentAction(observation))
     }
-    return .discrete(teachers.isEmpty ? studentAction(observation) : ensembleAction(observation))
+    if teachers.isEmpty { return .discrete(studentAction(observation)) }
+    if taskCount > 1 { return .discrete(teacherAction(task(of: observation), observation)) }
+    return .discrete(ensembleAction(observation))
   }
 
   func studentAction(_ observation: UnsafeBufferPointer<Float>) -> Int {
@@ -285,6 +311,10 @@ public final class DistillationAgent: Agent, DistillationStudent {
     var agreement = 0.0
     var referenceAgreement = 0.0
     var gradientNorm = 0.0
+    for k in 0..<taskRows.count {
+      taskRows[k] = 0
+      taskAgreed[k] = 0
+    }
     for _ in 0..<gradientSteps {
       let figures = trainStep(replay: replay)
       loss += Double(figures.loss)
@@ -301,6 +331,7 @@ public final class DistillationAgent: Agent, DistillationStudent {
       ("distill/student_parameters", Double(student.parameters.count)),
     ]
     if reference != nil { values.append(("distill/agreement_reference", referenceAgreement / n)) }
+    if taskCount > 1 { values += taskAgreements }
     return values
   }
 
@@ -335,8 +366,10 @@ public final class DistillationAgent: Agent, DistillationStudent {
     }
     let z = studentWork.output
     var agreed = 0
-    for i in 0..<n where QLearningAgent.argmax(z, i * a, a) == Int(teacherLabels[i]) {
-      agreed += 1
+    for i in 0..<n {
+      let agrees = QLearningAgent.argmax(z, i * a, a) == Int(teacherLabels[i])
+      if agrees { agreed += 1 }
+      if taskCount > 1 { countAgreement(row: i, agrees: agrees) }
     }
     var referenceAgreed = 0
     if let reference, let referenceWork {
@@ -364,6 +397,7 @@ public final class DistillationAgent: Agent, DistillationStudent {
   /// target distribution (`teacherProbabilities`: softmax of the mean at the target
   /// temperature, or the mean of each teacher's softmax) and its argmax (`teacherLabels`).
   func labelMinibatch(_ observations: UnsafeBufferPointer<Float>, rows n: Int) {
+    if taskCount > 1 { return labelByTask(observations, rows: n) }
     let a = actionCount
     let count = n * a
     let weight = 1 / Float(teachers.count)
@@ -413,7 +447,13 @@ public final class DistillationAgent: Agent, DistillationStudent {
       probeWork = MLPWorkspace(for: network, capacity: count)
     }
     guard let work = probeWork else { return }
-    work.forward(network, input: observations, rows: count)
+    if taskCount > 1 && actingTeacher != nil {
+      // A teacher sees the task's observation alone (a diagnostic: allocating is fine).
+      let own = taskObservations(observations, rows: count)
+      own.withUnsafeBufferPointer { work.forward(network, input: $0, rows: count) }
+    } else {
+      work.forward(network, input: observations, rows: count)
+    }
     _ = features.update(fromContentsOf: work.features)
   }
 
@@ -430,7 +470,8 @@ public final class DistillationAgent: Agent, DistillationStudent {
 
   /// Each teacher and, for several, their ensemble, evaluated beside the student at the end.
   public var comparisonPolicies: [String] {
-    teachers.indices.map { "teacher_\($0)" } + (teachers.count > 1 ? ["ensemble"] : [])
+    teachers.indices.map { "teacher_\($0)" }
+      + (teachers.count > 1 && taskCount == 1 ? ["ensemble"] : [])
   }
 
   public func actAs(_ policy: String?) { actingPolicy = policy }
