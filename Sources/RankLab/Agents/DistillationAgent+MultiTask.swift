@@ -8,8 +8,8 @@ import Environments
 ///
 /// The task id is an input rather than a head per task: the loop, replay, evaluation, policy
 /// file and `ranklab eval` stay those of any agent (the task is part of the state), and the
-/// hidden layers are shared by every task. A linear student (`hidden: []`) cannot use it: its
-/// task weights only add a constant per action, the same in every state of the task.
+/// hidden layers are shared by every task. A linear student (`hidden: []`) can use it only as a
+/// per-task bias on each action, the same in every state of the task.
 extension DistillationAgent {
   /// The task an observation belongs to: its largest task-id float.
   func task(of observation: UnsafeBufferPointer<Float>) -> Int {

@@ -68,8 +68,9 @@ public struct DistillConfig: Codable, Equatable, Sendable {
   /// observation size. Evaluation is per task (`eval/task_K/return_mean`), as is `ranklab eval`
   /// (`--task K` for one). A task id in the input, not a head per task: the replay, evaluation,
   /// policy file and `ranklab eval` stay those of a single-task student (the task is part of the
-  /// state) and every layer is shared; a linear student (`hidden: []`) gains only a per-task
-  /// bias from it, so give it a hidden layer.
+  /// state) and every layer is shared; a linear student (`hidden: []`) can only add a per-task
+  /// bias to each action from it (README: it lost one task of nine that the hidden-layer
+  /// students kept).
   public var multitask = false
 
   // In declaration order, which is the order `--help-config` prints.
