@@ -133,6 +133,28 @@ import Testing
     }
   }
 
+  @Test func interruptedMultiTaskRunResumesToTheSameNumbers() throws {
+    let root = try Self.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let teachers = try Self.teachers(in: root, seeds: [0, 1])
+    // Stopped mid-episode, between checkpoints: the task order and each task's generator
+    // must come back from the checkpoint (eval every 500 steps, task by task).
+    let text = Self.config(teachers: teachers, steps: 1500)
+      .replacingOccurrences(of: "checkpoint: {every: 0}", with: "checkpoint: {every: 500}")
+      .replacingOccurrences(of: "eval: {every: 1500,", with: "eval: {every: 500,")
+      .replacingOccurrences(
+        of: "exploration_eps: 0.2", with: "exploration_eps: 0.2\n    data: dagger")
+    let whole = try DistillationTests.makeRun(root, text: text, name: "whole")
+    try whole.run()
+    let parts = try DistillationTests.makeRun(root, text: text, name: "parts")
+    parts.stopAfter = 1017
+    try parts.run()
+    try DistillationTests.makeRun(root, text: text, name: "parts").run(resume: true)
+    let rows = try TrainingRunTests.rows(whole.directory)
+    #expect(rows.contains { $0.contains("eval/task_1/return_mean") })
+    #expect(rows == (try TrainingRunTests.rows(parts.directory)))
+  }
+
   /// Runs `text` and returns its one-line error; nothing may be written.
   static func refusal(_ root: URL, _ text: String) throws -> String {
     let run = try DistillationTests.makeRun(root, text: text, name: "refused")
