@@ -67,9 +67,15 @@ extension DistillationAgent {
   }
 
   /// `distill/task_K/agreement`: the share of task K's rows where student and teacher K pick
-  /// the same action, over the minibatches since `train` began (tasks without rows left out).
-  var taskAgreements: [(key: String, value: Double)] {
-    (0..<taskCount).compactMap { k in
+  /// the same action, over the minibatches since the last call (tasks without rows left out).
+  func takeTaskAgreements() -> [(key: String, value: Double)] {
+    defer {
+      for k in 0..<taskCount {
+        taskRows[k] = 0
+        taskAgreed[k] = 0
+      }
+    }
+    return (0..<taskCount).compactMap { k in
       taskRows[k] > 0
         ? ("distill/task_\(k)/agreement", Double(taskAgreed[k]) / Double(taskRows[k])) : nil
     }

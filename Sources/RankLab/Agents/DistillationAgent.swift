@@ -298,50 +298,30 @@ public final class DistillationAgent: Agent, DistillationStudent {
   // MARK: Learning
 
   public func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]? {
-    currentStep = step
-    guard config.trainsAt(step: step, sampleable: replay.count) else { return nil }
-    return train(replay: replay, gradientSteps: config.gradientSteps, step: step)
+    scheduledUpdate(replay: replay, step: step).map(metrics)
   }
 
   public func train(replay: ReplayBuffer, gradientSteps: Int, step: Int) -> [(
     key: String, value: Double
   )] {
-    optimizer.learningRate = Float(learningRate.value(at: step))
-    var loss = 0.0
-    var agreement = 0.0
-    var referenceAgreement = 0.0
-    var gradientNorm = 0.0
-    for k in 0..<taskRows.count {
-      taskRows[k] = 0
-      taskAgreed[k] = 0
-    }
-    for _ in 0..<gradientSteps {
-      let figures = trainStep(replay: replay)
-      loss += Double(figures.loss)
-      agreement += figures.agreement
-      referenceAgreement += figures.referenceAgreement
-      gradientNorm += Double(figures.gradientNorm)
-      gradientStepsTaken += 1
-    }
-    let n = Double(max(1, gradientSteps))
+    metrics(trainSteps(replay: replay, gradientSteps: gradientSteps, step: step))
+  }
+
+  func metrics(_ figures: StudentStepFigures) -> [(key: String, value: Double)] {
     var values: [(key: String, value: Double)] = [
-      ("distill/loss", loss / n), ("distill/agreement", agreement / n),
-      ("train/grad_norm", gradientNorm / n),
+      ("distill/loss", figures.loss), ("distill/agreement", figures.match),
+      ("train/grad_norm", figures.gradientNorm),
       ("distill/teacher_parameters", Double(teacherParameterCount)),
       ("distill/student_parameters", Double(student.parameters.count)),
     ]
-    if reference != nil { values.append(("distill/agreement_reference", referenceAgreement / n)) }
-    if taskCount > 1 { values += taskAgreements }
+    if reference != nil { values.append(("distill/agreement_reference", figures.referenceMatch)) }
+    if taskCount > 1 { values += takeTaskAgreements() }
     return values
   }
 
   /// One gradient step: sample, label with the teachers, regress, clip, Adam.
-  func trainStep(replay: ReplayBuffer) -> (
-    loss: Float, agreement: Double, referenceAgreement: Double, gradientNorm: Float
-  ) {
-    let sampleStart = TimeBreakdown.now
-    replay.sample(into: &batch, rng: &rng)
-    samplingSeconds += TimeBreakdown.since(sampleStart)
+  func trainStep(replay: ReplayBuffer) -> StudentStepFigures {
+    sampleMinibatch(from: replay)
     let n = batch.count
     let a = actionCount
     batch.observations.withUnsafeBufferPointer { observations in
@@ -382,15 +362,10 @@ public final class DistillationAgent: Agent, DistillationStudent {
         referenceAgreed += 1
       }
     }
-    outputGradient.withUnsafeBufferPointer {
-      studentWork.backward(
-        student, outputGradient: UnsafeBufferPointer(rebasing: $0[0..<n * a]), accumulate: false)
-    }
-    let norm =
-      config.maxGradNorm > 0
-      ? student.clipGradients(maxNorm: Float(config.maxGradNorm)) : student.gradientNorm()
-    optimizer.update(&student.parameters, gradients: student.gradients)
-    return (loss, Double(agreed) / Double(n), Double(referenceAgreed) / Double(n), norm)
+    let norm = applyGradient(count: n * a)
+    return StudentStepFigures(
+      loss: Double(loss), match: Double(agreed) / Double(n),
+      referenceMatch: Double(referenceAgreed) / Double(n), gradientNorm: Double(norm))
   }
 
   /// The teachers' targets on `rows` observations: their mean outputs (`teacherOutputs`), the
@@ -440,32 +415,18 @@ public final class DistillationAgent: Agent, DistillationStudent {
     of observations: UnsafeBufferPointer<Float>, count: Int,
     into features: UnsafeMutableBufferPointer<Float>
   ) {
-    // The probe batch has the same size at every measurement: one workspace serves them all
-    // (a teacher is measured once, at the end).
-    let network = featureNetwork
-    if probeWork?.capacity != count || probeWork?.sizes != network.sizes {
-      probeWork = MLPWorkspace(for: network, capacity: count)
+    guard taskCount > 1 && actingTeacher != nil else {
+      return measureFeatures(
+        of: featureNetwork, observations: observations, count: count, into: features)
     }
-    guard let work = probeWork else { return }
-    if taskCount > 1 && actingTeacher != nil {
-      // A teacher sees the task's observation alone (a diagnostic: allocating is fine).
-      let own = taskObservations(observations, rows: count)
-      own.withUnsafeBufferPointer { work.forward(network, input: $0, rows: count) }
-    } else {
-      work.forward(network, input: observations, rows: count)
+    // A teacher sees the task's observation alone (a diagnostic: allocating is fine).
+    taskObservations(observations, rows: count).withUnsafeBufferPointer {
+      measureFeatures(of: featureNetwork, observations: $0, count: count, into: features)
     }
-    _ = features.update(fromContentsOf: work.features)
   }
 
   public func statusMetrics(step: Int) -> [(key: String, value: Double)] {
-    var values: [(key: String, value: Double)] = [
-      ("train/learning_rate", learningRate.value(at: step)),
-      ("train/gradient_steps", Double(gradientStepsTaken)),
-    ]
-    if distill.data == .dagger {
-      values.append(("distill/dagger_beta", daggerBeta.value(at: step)))
-    }
-    return values
+    studentStatusMetrics(step: step)
   }
 
   /// Each teacher and, for several, their ensemble, evaluated beside the student at the end.
