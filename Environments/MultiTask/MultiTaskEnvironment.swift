@@ -18,6 +18,11 @@ public struct MultiTaskEnvironment<Base: Environment>: Environment {
     guard let first = tasks.first else {
       throw EnvironmentError.invalidOption("a multi-task environment needs at least one task")
     }
+    guard case .box = first.observationSpace else {
+      throw EnvironmentError.invalidOption(
+        "\(first.id) observes \(first.observationSpace.summary); a task id is appended to a Box observation"
+      )
+    }
     for (k, task) in tasks.enumerated().dropFirst() {
       if task.actionSpace != first.actionSpace {
         throw EnvironmentError.invalidOption(
@@ -39,7 +44,7 @@ public struct MultiTaskEnvironment<Base: Environment>: Environment {
   public var actionSpace: Space { tasks[0].actionSpace }
   public var observationSpace: Space {
     guard case .box(let low, let high) = tasks[0].observationSpace else {
-      return tasks[0].observationSpace
+      preconditionFailure("init refuses tasks without a Box observation")
     }
     let tail = [Float](repeating: 0, count: tasks.count)
     return .box(low: low + tail, high: high + tail.map { _ in 1 })

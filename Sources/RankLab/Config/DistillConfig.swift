@@ -69,8 +69,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
   /// (`--task K` for one). A task id in the input, not a head per task: the replay, evaluation,
   /// policy file and `ranklab eval` stay those of a single-task student (the task is part of the
   /// state) and every layer is shared; a linear student (`hidden: []`) can only add a per-task
-  /// bias to each action from it (README: it lost one task of nine that the hidden-layer
-  /// students kept).
+  /// bias to each action from it (measured in README).
   public var multitask = false
 
   // In declaration order, which is the order `--help-config` prints.
