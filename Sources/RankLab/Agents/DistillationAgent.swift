@@ -76,7 +76,7 @@ public final class DistillationAgent: Agent, DistillationStudent {
   let taskCount: Int
   let taskObservationCount: Int
   /// Each minibatch row's task, the rows' task observations gathered task by task, the rows in
-  /// that order, and the rows and agreeing rows per task since `train` began.
+  /// that order, and the rows and agreeing rows per task since the metrics last read them.
   var rowTasks: [Int]
   var taskInputs: [Float]
   var taskOrder: [Int]
