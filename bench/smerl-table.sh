@@ -14,7 +14,7 @@ config=$1
 seeds=($2)
 tests=($3)
 dqn=${4:-}
-bin=.build/release/ranklab
+bin=${RANKLAB:-.build/release/ranklab}
 out=${OUT:-runs/smerl-table}
 seed_list=$(IFS=,; echo "${seeds[*]}")
 for mode in smerl diayn none; do

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One outcome of a state and action in an exactly known model.
 public struct TabularTransition: Sendable, Equatable {
   public var next: Int
@@ -81,9 +83,12 @@ extension TabularEnvironment {
   /// The optimal action values of the infinite-horizon discounted problem, by value iteration
   /// (Q ← r + γ E[max Q(s′)], nothing bootstrapped past a terminal outcome): `stateCount ×
   /// actions` values, row-major, iterated until no value moves by more than `tolerance`. Time
-  /// limits are not part of the model (Fu et al. solve their gridworlds the same way).
+  /// limits are not part of the model (Fu et al. solve their gridworlds the same way). With
+  /// `entropyWeight` τ > 0 the max becomes τ · logsumexp(Q / τ): the soft Q* of Fu et al.'s
+  /// `softq_iteration` at `ent_wt` τ.
   public func optimalActionValues(
-    gamma: Double, tolerance: Double = 1e-10, maxIterations: Int = 100_000
+    gamma: Double, entropyWeight: Double = 0, tolerance: Double = 1e-10,
+    maxIterations: Int = 100_000
   )
     -> [Double]
   {
@@ -104,7 +109,15 @@ extension TabularEnvironment {
           q[s * actions + a] = total
         }
       }
-      for s in states { value[s] = q[(s * actions)..<((s + 1) * actions)].max() ?? 0 }
+      for s in states {
+        let row = q[(s * actions)..<((s + 1) * actions)]
+        let best = row.max() ?? 0
+        // Soft value iteration: V(s) = τ · logsumexp(Q(s, ·) / τ), the hard max at τ = 0.
+        value[s] =
+          entropyWeight > 0
+          ? best + entropyWeight * log(row.reduce(0) { $0 + exp(($1 - best) / entropyWeight) })
+          : best
+      }
       if change <= tolerance { break }
     }
     return q

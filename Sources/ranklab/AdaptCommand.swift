@@ -1,6 +1,5 @@
 import ArgumentParser
 import Environments
-import Foundation
 import RankLab
 
 /// `ranklab adapt`: few-shot adaptation of a finished run's policy to a (perturbed) environment.
@@ -42,19 +41,11 @@ struct AdaptCommand: ParsableCommand {
 
   func run() throws {
     let (policy, env) = try target.load()
-    let result: PolicyAdaptation.Result
-    do {
-      result = try PolicyAdaptation.run(
-        policy, env: env, trials: trials, episodes: episodes, seed: seed)
-    } catch let error as PolicyError {
-      throw CommandFailure(error.description)
-    } catch let error as EnvironmentError {
-      throw CommandFailure("\(target.path): \(error)")
+    let result = try target.reportingFailures {
+      try PolicyAdaptation.run(policy, env: env, trials: trials, episodes: episodes, seed: seed)
     }
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-      print(String(decoding: try encoder.encode(result), as: UTF8.self))
+      try PolicyTarget.printJSON(result)
     } else {
       for trial in result.latents {
         print(

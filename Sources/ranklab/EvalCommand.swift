@@ -45,20 +45,13 @@ struct EvalCommand: ParsableCommand {
   func run() throws {
     let (policy, env) = try target.load()
     let tasks = try target.tasks(of: policy)
-    let result: PolicyEvaluation.Result
-    do {
-      result = try PolicyEvaluation.run(
+    let result = try target.reportingFailures {
+      try PolicyEvaluation.run(
         policy, env: env, episodes: episodes, seed: seed,
         recordDirectory: record.map { URL(fileURLWithPath: $0) }, tasks: tasks, task: task)
-    } catch let error as PolicyError {
-      throw CommandFailure(error.description)
-    } catch let error as EnvironmentError {
-      throw CommandFailure("\(target.path): \(error)")
     }
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-      print(String(decoding: try encoder.encode(result), as: UTF8.self))
+      try PolicyTarget.printJSON(result)
     } else {
       for task in result.tasks ?? [] {
         print(

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Environments
+import Foundation
 import RankLab
 
 /// The arguments `eval` and `adapt` share: a saved policy and the environment changes to test
@@ -40,5 +42,22 @@ struct PolicyTarget: ParsableArguments {
     } catch let error as ConfigError {
       throw CommandFailure(error.description)
     }
+  }
+
+  /// Runs `body` (an evaluation of the loaded policy), turning the policy's and the
+  /// environment's errors into one-line failures, the environment's naming this target's path.
+  func reportingFailures<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as PolicyError {
+      throw CommandFailure(error.description)
+    } catch let error as EnvironmentError {
+      throw CommandFailure("\(path): \(error)")
+    }
+  }
+
+  /// Prints `value` as one line of JSON (keys sorted), the `--json` output of eval and adapt.
+  static func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
   }
 }

@@ -27,7 +27,9 @@ struct SweepCommand: ParsableCommand {
 
   @Option(
     name: .customLong("set"),
-    help: "Override a config key in every variant, e.g. --set steps=20000 (repeatable).")
+    help:
+      "Override a config key in every variant, e.g. --set steps=20000 (repeatable); setting the key a sweep axis is labelled by (--set env.map_seed=1) runs only that axis entry's variants."
+  )
   var overrides: [String] = []
 
   @Option(help: "The sweep's output directory (default: runs/<name>).")

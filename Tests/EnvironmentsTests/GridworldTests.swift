@@ -194,6 +194,31 @@ import Testing
     }
   }
 
+  @Test func softQStarSatisfiesTheSoftBellmanEquation() {
+    let env = Gridworld(map: GridMap.fu(size: 8, seed: 3))
+    let gamma = 0.95
+    let tau = 0.1
+    let q = env.optimalActionValues(gamma: gamma, entropyWeight: tau)
+    let hard = env.optimalActionValues(gamma: gamma)
+    func softValue(_ s: Int) -> Double {
+      tau * log((0..<5).map { exp(q[s * 5 + $0] / tau) }.reduce(0, +))
+    }
+    var largestGap = 0.0
+    for s in env.reachableStates() {
+      for a in 0..<5 {
+        let backup = env.transitions(fromState: s, action: a).map {
+          $0.probability * ($0.reward + ($0.terminal ? 0 : gamma * softValue($0.next)))
+        }.reduce(0, +)
+        #expect(abs(backup - q[s * 5 + a]) < 1e-8)
+        // Soft values exceed the hard ones, by at most γ τ log 5 / (1 − γ).
+        #expect(q[s * 5 + a] >= hard[s * 5 + a] - 1e-9)
+        #expect(q[s * 5 + a] <= hard[s * 5 + a] + gamma * tau * log(5) / (1 - gamma) + 1e-9)
+        largestGap = max(largestGap, q[s * 5 + a] - hard[s * 5 + a])
+      }
+    }
+    #expect(largestGap > 0.01)
+  }
+
   @Test func fuDenseRewardFollowsDistance() throws {
     var env = try #require(
       try EnvironmentCatalog.make(id: "gridworld/fu", options: .init(actionNoise: 0)) as? Gridworld)

@@ -135,6 +135,14 @@ import Yams
       issues("agent:\n  algorithm: mc\n  dqn: {regularizer: {kind: dr3}}\n") == [
         "c.yaml:3:23: 'agent.dqn.regularizer.kind' dr3 acts on next-state features, which the Monte-Carlo control (algorithm: mc) never computes"
       ])
+    #expect(
+      issues("agent:\n  dqn:\n    entropy_weight: -0.1\n") == [
+        "c.yaml:3:5: 'agent.dqn.entropy_weight' must be a non-negative number (0: hard max and greedy data)"
+      ])
+    #expect(
+      issues("agent:\n  dqn:\n    entropy_weight: 0.1\n    double_q: true\n") == [
+        "c.yaml:3:5: 'agent.dqn.entropy_weight' soft backups value s′ by logsumexp over every action, so they combine with neither double_q nor advantage_learning; turn those off"
+      ])
   }
 
   @Test func yamlSyntaxErrorsAreLocated() {
@@ -205,6 +213,33 @@ import Yams
       ExperimentConfig.self, text: text, file: "g.yaml", overrides: ["steps=5"])
     #expect(variants.map(\.loaded.config.steps) == [5, 5])
     #expect(variants.map(\.loaded.config.agent.dqn?.targetUpdate.every) == [1, 16])
+  }
+
+  @Test func overridingTheKeyAnAxisIsLabelledBySelectsItsVariants() throws {
+    let text = """
+      sweep:
+        K:
+          agent.fqi.k: [16, 64]
+          agent.gradient_steps: [16, 64]
+        env.map_seed: {label: map, values: [0, 1, 2]}
+      agent: {algorithm: fqi}
+      """
+    let variants = try ConfigLoader.loadVariants(
+      ExperimentConfig.self, text: text, file: "g.yaml",
+      overrides: ["env.map_seed=1", "agent.fqi.k=64"])
+    #expect(variants.map(\.label) == ["K=64,map=1"])
+    #expect(variants[0].loaded.config.agent.gradientSteps == 64)
+    #expect(variants[0].loaded.config.env.options.mapSeed == 1)
+    do {
+      _ = try ConfigLoader.loadVariants(
+        ExperimentConfig.self, text: text, file: "g.yaml", overrides: ["env.map_seed=7"])
+      Issue.record("a value the axis does not list was accepted")
+    } catch let error as ConfigError {
+      #expect(
+        error.issues.map(\.description) == [
+          "--set env.map_seed=7: 'env.map_seed' is swept (axis 'map': 0, 1, 2); pick one of those values to run its variants, or change the sweep in the file"
+        ])
+    }
   }
 }
 

@@ -68,11 +68,19 @@ import Testing
   }
 
   @Test func divergenceIsAbsoluteQBeyondTheDiscountedRewardBound() {
-    #expect(RunSummary.diverged(qAbsMax: 20.5, rewardAbsMax: 1, gamma: 0.95) == true)
+    // The bound is 20; a tenth past it is allowed (regression error near a value at the bound).
+    #expect(RunSummary.diverged(qAbsMax: 22.5, rewardAbsMax: 1, gamma: 0.95) == true)
+    #expect(RunSummary.diverged(qAbsMax: 21.5, rewardAbsMax: 1, gamma: 0.95) == false)
     #expect(RunSummary.diverged(qAbsMax: 19.5, rewardAbsMax: 1, gamma: 0.95) == false)
     #expect(RunSummary.diverged(qAbsMax: .nan, rewardAbsMax: 1, gamma: 0.95) == true)
     #expect(RunSummary.diverged(qAbsMax: .infinity, rewardAbsMax: 0, gamma: 0.95) == true)
     #expect(RunSummary.diverged(qAbsMax: 0.1, rewardAbsMax: 0, gamma: 0.95) == nil)
+    // Soft backups may add τ · log |A| per step: the bound becomes (1 + 0.1 · log 5) / 0.05 = 23.2.
+    #expect(
+      RunSummary.diverged(qAbsMax: 23.5, rewardAbsMax: 1, gamma: 0.95, entropyBonus: 0.1 * log(5))
+        == false)
+    #expect(
+      RunSummary.diverged(qAbsMax: 23.5, rewardAbsMax: 1, gamma: 0.95, entropyBonus: 0) == true)
   }
 
   /// A finished run's summary.json carries the check: on a Fu gridworld (rewards in [0, 1],

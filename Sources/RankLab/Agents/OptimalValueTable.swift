@@ -14,11 +14,12 @@ public struct OptimalValueTable: Sendable {
   /// Slots of the hash table: a row index, or −1 for empty.
   private let slots: [Int32]
 
-  /// Solves `env` (value iteration at `gamma`) and indexes its reachable states' observations.
-  /// Throws when two states look alike (their Q* could not be told apart).
-  public init(env: some TabularEnvironment, gamma: Double) throws {
+  /// Solves `env` (value iteration at `gamma`; soft value iteration when `entropyWeight` > 0)
+  /// and indexes its reachable states' observations. Throws when two states look alike (their
+  /// Q* could not be told apart).
+  public init(env: some TabularEnvironment, gamma: Double, entropyWeight: Double = 0) throws {
     let states = env.reachableStates()
-    let q = env.optimalActionValues(gamma: gamma)
+    let q = env.optimalActionValues(gamma: gamma, entropyWeight: entropyWeight)
     actionCount = env.tabularActionCount
     width = env.observationSpace.flatCount
     observations = env.observations(ofStates: states)

@@ -74,7 +74,9 @@ public final class QLearningAgent: Agent {
           "agent.fqi.target: optimal regresses onto the exact Q* of a known model; \(context.config.env.id) has none (use a gridworld)"
         )
       }
-      optimalValues = try OptimalValueTable(env: env, gamma: context.config.agent.gamma)
+      optimalValues = try OptimalValueTable(
+        env: env, gamma: context.config.agent.gamma,
+        entropyWeight: context.config.agent.q.entropyWeight)
     }
     var initRNG = context.initializationRNG
     self.init(
@@ -161,7 +163,34 @@ public final class QLearningAgent: Agent {
       singleWork.forwardSingle(
         explore ? online : averaged ?? online, input: observation, output: $0)
     }
+    if explore && qConfig.entropyWeight > 0 {
+      return .discrete(Self.sampleBoltzmann(qValues, temperature: qConfig.entropyWeight, &rng))
+    }
     return .discrete(Self.argmax(qValues, 0, actionCount))
+  }
+
+  /// An action drawn from softmax(q / τ): soft Q-learning's behaviour policy (Fu et al.'s
+  /// `get_policy` with `ent_wt` τ).
+  static func sampleBoltzmann(_ q: [Float], temperature: Double, _ rng: inout PCG64) -> Int {
+    let best = Double(q[argmax(q, 0, q.count)])
+    var total = 0.0
+    for value in q { total += exp((Double(value) - best) / temperature) }
+    var u = rng.nextDouble() * total
+    for (index, value) in q.enumerated() {
+      u -= exp((Double(value) - best) / temperature)
+      if u < 0 { return index }
+    }
+    return q.count - 1
+  }
+
+  /// τ · logsumexp(q[start..<start+count] / τ): the soft value of a state, the max as τ → 0.
+  @inline(__always) static func softValue<C: RandomAccessCollection<Float>>(
+    _ q: C, _ start: Int, _ count: Int, temperature: Float
+  ) -> Float where C.Index == Int {
+    let best = q[start + argmax(q, start, count)]
+    var total: Float = 0
+    for j in 0..<count { total += expf((q[start + j] - best) / temperature) }
+    return best + temperature * logf(total)
   }
 
   public func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]? {
@@ -310,10 +339,16 @@ public final class QLearningAgent: Agent {
     }
     let nextTarget = targetWork.output
     let nextOnline = nextWork.output
+    let softness = Float(qConfig.entropyWeight)
     for i in 0..<n {
-      let choice =
-        qConfig.doubleQ ? Self.argmax(nextOnline, i * a, a) : Self.argmax(nextTarget, i * a, a)
-      let bootstrap = nextTarget[i * a + choice]
+      let bootstrap: Float
+      if softness > 0 {
+        bootstrap = Self.softValue(nextTarget, i * a, a, temperature: softness)
+      } else {
+        let choice =
+          qConfig.doubleQ ? Self.argmax(nextOnline, i * a, a) : Self.argmax(nextTarget, i * a, a)
+        bootstrap = nextTarget[i * a + choice]
+      }
       // The replay's discount is gamma, or gamma^k for a k-step return.
       targets[i] = batch.rewards[i] + batch.discounts[i] * (1 - batch.terminals[i]) * bootstrap
     }

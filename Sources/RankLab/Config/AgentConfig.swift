@@ -142,10 +142,17 @@ public struct DQNConfig: Codable, Equatable, Sendable {
   /// step; when positive, the greedy policy (evaluation, recorded episodes) acts with the
   /// average instead of the latest iterate (0: off). Training data collection is unchanged.
   public var policyAveraging = 0.0
+  /// Fu et al.'s `ent_wt` τ (0: off): soft Q-learning. The backup values s′ by
+  /// τ · logsumexp(Q_target(s′, ·) / τ) instead of the max, training data are collected by the
+  /// Boltzmann policy softmax(Q(s, ·) / τ) (after any ε draw), and the Q* control
+  /// (`agent.fqi.target: optimal`) regresses onto the soft Q* of the same τ. Evaluation and
+  /// recorded episodes stay greedy.
+  public var entropyWeight = 0.0
   public var regularizer = RegularizerConfig()
 
   enum CodingKeys: String, CodingKey {
     case loss, exploration, regularizer
+    case entropyWeight = "entropy_weight"
     case doubleQ = "double_q"
     case targetUpdate = "target_update"
     case advantageLearning = "advantage_learning"

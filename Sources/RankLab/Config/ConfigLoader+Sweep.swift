@@ -29,7 +29,8 @@ extension ConfigLoader {
       parsedOverrides.append(parsed)
       overridePaths[parsed.0] = override
     }
-    let axes = try sweepAxes(sweep, file: file)
+    let axes = try narrowed(
+      sweepAxes(sweep, file: file), by: parsedOverrides, overrides: overridePaths, file: file)
     var variants: [Variant<Schema>] = []
     var combination = [Int](repeating: 0, count: axes.count)
     while true {
@@ -70,6 +71,45 @@ extension ConfigLoader {
         }
         return variants
       }
+    }
+  }
+
+  /// An override of the key an axis is labelled by (its first key) selects that axis's entry
+  /// with the value, so `--set env.map_seed=1` runs the `map=1` variants and every directory
+  /// label stays true; a value the axis does not list is an error, as its label would lie.
+  /// An override of another key of a group applies to every variant (the label names no
+  /// value of it).
+  static func narrowed(
+    _ axes: [SweepAxis], by overrides: [([String], Node)], overrides texts: [[String]: String],
+    file: String
+  ) throws -> [SweepAxis] {
+    try axes.map { axis in
+      guard let (path, value) = overrides.last(where: { $0.0 == axis.paths[0] }) else {
+        return axis
+      }
+      let wanted = labelText(value)
+      let kept = axis.columns[0].indices.filter { index in
+        let listed = axis.columns[0][index]
+        if labelText(listed) == wanted { return true }
+        if let a = listed.string.flatMap(Double.init), let b = value.string.flatMap(Double.init) {
+          return a == b
+        }
+        return false
+      }
+      guard !kept.isEmpty else {
+        let listed = axis.columns[0].map(labelText).joined(separator: ", ")
+        throw ConfigError(issues: [
+          ConfigIssue(
+            source: "--set \(texts[path] ?? path.joined(separator: "."))", line: nil, column: nil,
+            path: path.joined(separator: "."),
+            message:
+              "'\(path.joined(separator: "."))' is swept (axis '\(axis.label)': \(listed)); pick one of those values to run its variants, or change the sweep in the file"
+          )
+        ])
+      }
+      var narrowed = axis
+      narrowed.columns = axis.columns.map { column in kept.map { column[$0] } }
+      return narrowed
     }
   }
 

@@ -155,6 +155,14 @@ public struct ExperimentConfig: ConfigSchema {
         q.policyAveraging >= 0 && q.policyAveraging <= 1, "agent.dqn.policy_averaging",
         "must be within [0, 1] (0: off)")
       require(
+        q.entropyWeight >= 0 && q.entropyWeight.isFinite, "agent.dqn.entropy_weight",
+        "must be a non-negative number (0: hard max and greedy data)")
+      require(
+        q.entropyWeight == 0 || (!q.doubleQ && q.advantageLearning == 0),
+        "agent.dqn.entropy_weight",
+        "soft backups value s′ by logsumexp over every action, so they combine with neither double_q nor advantage_learning; turn those off"
+      )
+      require(
         q.regularizer.coefficient >= 0, "agent.dqn.regularizer.coefficient",
         "must be non-negative")
       require(

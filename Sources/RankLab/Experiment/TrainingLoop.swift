@@ -30,8 +30,8 @@ struct TrainingLoop<E: Environment> {
     var behaviourRNG: PCG64
     var datasetCollected = false
     /// The largest |reward| of the model (a tabular environment) or else of the training data,
-    /// and the largest |Q| measured on the probe: a run whose |Q| passes r_max / (1 − γ) has
-    /// diverged.
+    /// and the largest |Q| measured on the probe: a run whose |Q| passes the value bound
+    /// (`RunSummary.valueBound`) by more than a tenth has diverged.
     var rewardAbsMax = 0.0
     var qAbsMax = 0.0
   }
@@ -475,10 +475,17 @@ struct TrainingLoop<E: Environment> {
       summary.taskReturnMeans = means.tasks
     }
     if measureActionValues() != nil {
+      // Soft backups add at most τ · log |A| of entropy per step to every value.
+      var entropyBonus = 0.0
+      if let q = config.agent.dqn, case .discrete(let n) = state.evalEnv.actionSpace {
+        entropyBonus = q.entropyWeight * log(Double(n))
+      }
       summary.qAbsMax = state.qAbsMax
-      summary.qBound = state.rewardAbsMax / (1 - config.agent.gamma)
+      summary.qBound = RunSummary.valueBound(
+        rewardAbsMax: state.rewardAbsMax, gamma: config.agent.gamma, entropyBonus: entropyBonus)
       summary.diverged = RunSummary.diverged(
-        qAbsMax: state.qAbsMax, rewardAbsMax: state.rewardAbsMax, gamma: config.agent.gamma)
+        qAbsMax: state.qAbsMax, rewardAbsMax: state.rewardAbsMax, gamma: config.agent.gamma,
+        entropyBonus: entropyBonus)
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -334,12 +334,35 @@ public struct RunSummary: Codable, Sendable {
     self.comparisonSranks = comparisonSranks
   }
 
-  /// |Q| beyond r_max / (1 − γ), the most any discounted return can be, is divergence (a NaN
-  /// or infinite |Q| too). Without any reward in the data the bound is 0 and says nothing about
-  /// an untrained network's small values: nil, not checked.
-  public static func diverged(qAbsMax: Double, rewardAbsMax: Double, gamma: Double) -> Bool? {
+  /// The most any discounted return can be: (r_max + b) / (1 − γ), b the largest entropy bonus
+  /// a step can pay (soft backups: τ · log |A|; else 0).
+  public static func valueBound(rewardAbsMax: Double, gamma: Double, entropyBonus: Double = 0)
+    -> Double
+  {
+    (rewardAbsMax + entropyBonus) / (1 - gamma)
+  }
+
+  /// How far past the bound an estimate may go before it counts as diverged: a tenth. Values
+  /// near the bound are normal (the Fu goal pays almost 1 per step forever, so Q* itself sits
+  /// within a few percent of it) and a regression overshoots them by its error; divergence is
+  /// the estimate running away from every return the problem allows.
+  public static let divergenceMargin = 0.1
+
+  /// |Q| beyond `valueBound` by more than `divergenceMargin` is divergence (a NaN or infinite
+  /// |Q| too). Without any reward in the data the bound says nothing about an untrained
+  /// network's small values: nil, not checked.
+  public static func diverged(
+    qAbsMax: Double, rewardAbsMax: Double, gamma: Double, entropyBonus: Double = 0
+  ) -> Bool? {
     guard rewardAbsMax > 0 else { return qAbsMax.isFinite ? nil : true }
-    return !(qAbsMax <= rewardAbsMax / (1 - gamma))
+    return diverged(
+      qAbsMax: qAbsMax,
+      bound: valueBound(rewardAbsMax: rewardAbsMax, gamma: gamma, entropyBonus: entropyBonus))
+  }
+
+  /// The rule above for a bound already computed (as `summary.json` stores it).
+  public static func diverged(qAbsMax: Double, bound: Double) -> Bool {
+    !(qAbsMax <= bound * (1 + divergenceMargin))
   }
 
   enum CodingKeys: String, CodingKey {

@@ -54,10 +54,14 @@ public enum RunReader {
       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
     else { return nil }
     func number(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
+    var diverged = (object["diverged"] as? NSNumber)?.boolValue
+    // Summaries written before the divergence margin existed follow today's rule.
+    if let q = number("q_abs_max"), let bound = number("q_bound"), bound > 0 {
+      diverged = RunSummary.diverged(qAbsMax: q, bound: bound)
+    }
     return RunOutcome(
       finalReturnMean: number("final_return_mean"), finalSrank: number("final_srank"),
-      qAbsMax: number("q_abs_max"), qBound: number("q_bound"),
-      diverged: (object["diverged"] as? NSNumber)?.boolValue)
+      qAbsMax: number("q_abs_max"), qBound: number("q_bound"), diverged: diverged)
   }
 
   /// `run.json` when readable; otherwise the seed from the directory name and the parent

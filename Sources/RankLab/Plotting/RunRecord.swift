@@ -54,7 +54,8 @@ public struct RunOutcome: Equatable, Sendable {
   public var finalSrank: Double?
   public var qAbsMax: Double?
   public var qBound: Double?
-  /// |Q| passed r_max / (1 − γ) (nil: not checked, e.g. an agent without action values).
+  /// |Q| passed the value bound by more than `RunSummary.divergenceMargin` (nil: not checked,
+  /// e.g. an agent without action values).
   public var diverged: Bool?
 
   public init(

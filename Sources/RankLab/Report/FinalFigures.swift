@@ -8,7 +8,7 @@ public struct FinalFigures: Sendable {
     public var seeds: Int
   }
 
-  /// A run whose |Q| passed r_max / (1 − γ) (`summary.json`'s `"diverged": true`).
+  /// A run whose |Q| passed the value bound by more than `RunSummary.divergenceMargin`.
   public struct DivergedRun: Equatable, Sendable {
     public var group: String
     /// The run directory, relative to its group's (e.g. `K=256,map=2/1`).
