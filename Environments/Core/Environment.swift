@@ -16,6 +16,10 @@ public protocol Environment: Sendable, Codable {
   /// Whether `Step.cost` can be non-zero: the environment declares a failure (lava, a hazard, an
   /// unsafe region set in `env.safety`). A safety method refuses environments without one.
   var hasFailureSignal: Bool { get }
+  /// How many tasks the environment plays (`MultiTaskEnvironment`); 1 for most.
+  var taskCount: Int { get }
+  /// Fixes the task of the episodes that start from now on (nil: the environment's own order).
+  mutating func selectTask(_ task: Int?)
 
   /// Starts an episode. A seed re-seeds the environment's generator (as Gymnasium's
   /// `reset(seed=)`); `nil` continues the current generator stream.
@@ -29,6 +33,8 @@ public protocol Environment: Sendable, Codable {
 extension Environment {
   public var observationsRepeat: Bool { false }
   public var hasFailureSignal: Bool { false }
+  public var taskCount: Int { 1 }
+  public mutating func selectTask(_ task: Int?) {}
 
   /// Convenience for tests and tools (allocates): reset and return the observation.
   public mutating func reset(seed: UInt64?) -> [Float] {

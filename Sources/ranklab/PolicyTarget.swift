@@ -35,6 +35,15 @@ struct PolicyTarget: ParsableArguments {
     }
   }
 
+  /// A multi-task policy's tasks with the changes applied to each (nil for other policies).
+  func tasks(of policy: PolicyFile.Loaded) throws -> [EnvConfig]? {
+    do {
+      return try policy.meta.tasks?.map { try EnvConfig.applying(overrides, to: $0) }
+    } catch let error as ConfigError {
+      throw CommandFailure(error.description)
+    }
+  }
+
   /// Runs `body` (an evaluation of the loaded policy), turning the policy's and the
   /// environment's errors into one-line failures, the environment's naming this target's path.
   func reportingFailures<T>(_ body: () throws -> T) throws -> T {

@@ -27,6 +27,28 @@ import Testing
     #expect(html.contains("<td>12 <span class=\"sd\">± 2</span></td>"))
   }
 
+  @Test func multiTaskReturnsAndTeachersAreColumnsBesideTheReturn() throws {
+    let root = try PlotFixtures.directory()
+    var final = "{\"step\":10,\"eval/final_return_mean\":2"
+    for k in [0, 1, 2, 10] {
+      final +=
+        ",\"eval/task_\(k)/final_return_mean\":\(k),\"eval/teacher_\(k)/final_return_mean\":\(k + 1)"
+    }
+    try PlotFixtures.write(
+      "{\"step\":5,\"rank/srank\":3}\n" + final + "}\n",
+      to: root.appendingPathComponent("student/0/metrics.jsonl"))
+    try PlotFixtures.write(
+      #"{"name":"student","seed":0}"#, to: root.appendingPathComponent("student/0/run.json"))
+    let table = FinalFigures(try RunGroup.load(paths: [root.path]))
+    let tasks = [0, 1, 2, 10].map { "eval/task_\($0)/final_return_mean" }
+    let teachers = [0, 1, 2, 10].map { "eval/teacher_\($0)/final_return_mean" }
+    #expect(table.metrics == ["eval/final_return_mean"] + tasks + teachers + ["rank/srank"])
+    #expect(table.rows[0].cells[4] == FinalFigures.Cell(mean: 10, std: 0, seeds: 1))
+    #expect(table.rows[0].cells[8] == FinalFigures.Cell(mean: 11, std: 0, seeds: 1))
+    #expect(table.html.contains(">task 10 return</th>"))
+    #expect(table.html.contains(">teacher 1 return</th>"))
+  }
+
   @Test func studyReportShowsEverySectionAndLinksReplays() throws {
     let root = try PlotFixtures.directory()
     try PlotFixtures.writeStudy(at: root, ks: [4, 64], seeds: 2)

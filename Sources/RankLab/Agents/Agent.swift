@@ -64,6 +64,9 @@ public protocol Agent: AnyObject {
   /// layer of its own, else `featureCount` 0) follow one of `comparisonPolicies` (nil: the
   /// agent's own policy).
   func actAs(_ policy: String?)
+  /// The task a comparison policy is evaluated on in a multi-task environment (a multi-task
+  /// student's teacher K: task K); nil: every task, as the agent.
+  func comparisonTask(_ policy: String) -> Int?
 
   /// Scalars to log with every metrics row, e.g. the exploration rate.
   func statusMetrics(step: Int) -> [(key: String, value: Double)]
@@ -98,6 +101,7 @@ extension Agent {
   public func selectLatent(_ latent: Int?) {}
   public var comparisonPolicies: [String] { [] }
   public func actAs(_ policy: String?) {}
+  public func comparisonTask(_ policy: String) -> Int? { nil }
   public func tangentKernel(of observations: UnsafeBufferPointer<Float>, count: Int) -> [Float]? {
     nil
   }

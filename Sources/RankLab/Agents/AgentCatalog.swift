@@ -14,17 +14,30 @@ public struct AgentContext {
   /// Built to act from a policy file only (no training): a distillation student then loads
   /// no teachers.
   public var policyOnly: Bool
+  /// Tasks of the environment (a multi-task student's: its observations end in a one-hot task
+  /// id of this many floats); 1 for most.
+  public var taskCount: Int
 
   public init(
     config: ExperimentConfig, observationSpace: Space, actionSpace: Space, seed: Int,
-    tabularEnvironment: (any TabularEnvironment)? = nil, policyOnly: Bool = false
+    tabularEnvironment: (any TabularEnvironment)? = nil, policyOnly: Bool = false,
+    taskCount: Int = 1
   ) {
+    self.taskCount = taskCount
     self.config = config
     self.observationSpace = observationSpace
     self.actionSpace = actionSpace
     self.seed = seed
     self.tabularEnvironment = tabularEnvironment
     self.policyOnly = policyOnly
+  }
+
+  /// What one task's policy observes: the observation less a multi-task run's task id.
+  public var taskObservationSpace: Space {
+    guard taskCount > 1, case .box(let low, let high) = observationSpace else {
+      return observationSpace
+    }
+    return .box(low: Array(low.dropLast(taskCount)), high: Array(high.dropLast(taskCount)))
   }
 
   /// Network initialisation (stream 2).

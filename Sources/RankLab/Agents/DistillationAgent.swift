@@ -70,6 +70,18 @@ public final class DistillationAgent: Agent, DistillationStudent {
   var lossScratch: [Float]
   var singleOutput: [Float]
   var singleAverage: [Float]
+  /// Multi-task distillation (`DistillationAgent+MultiTask.swift`): the tasks (1: one
+  /// environment) and the floats of a task's own observation, which the teachers see (the
+  /// student's observations end in a one-hot task id).
+  let taskCount: Int
+  let taskObservationCount: Int
+  /// Each minibatch row's task, the rows' task observations gathered task by task, the rows in
+  /// that order, and the rows and agreeing rows per task since the metrics last read them.
+  var rowTasks: [Int]
+  var taskInputs: [Float]
+  var taskOrder: [Int]
+  var taskRows: [Int]
+  var taskAgreed: [Int]
 
   public init(context: AgentContext) throws {
     let config = context.config.agent
@@ -92,6 +104,8 @@ public final class DistillationAgent: Agent, DistillationStudent {
       parameterCount: student.parameters.count, learningRate: Float(config.learningRate),
       epsilon: Float(config.adamEps))
     rng = context.agentRNG
+    taskCount = context.taskCount
+    taskObservationCount = context.taskObservationSpace.flatCount
     learningRate = LinearSchedule(
       initial: config.learningRate, final: config.learningRateFinal ?? config.learningRate,
       fraction: 1, total: context.config.steps)
@@ -106,6 +120,11 @@ public final class DistillationAgent: Agent, DistillationStudent {
       }
       reference = try distill.reference.map {
         try Self.loadTeacher($0, key: "agent.distill.reference", context: context)
+      }
+      if taskCount > 1 && teachers.count != taskCount {
+        throw RunError.unsupported(
+          "agent.distill.teachers: \(teachers.count) teachers for \(taskCount) tasks; a multi-task student has one teacher per task"
+        )
       }
       if Set(teachers.map(\.teacherOutputsAreValues)).count > 1 {
         throw RunError.unsupported(
@@ -130,6 +149,11 @@ public final class DistillationAgent: Agent, DistillationStudent {
     teacherLabels = [Int32](repeating: 0, count: b)
     singleOutput = [Float](repeating: 0, count: actionCount)
     singleAverage = singleOutput
+    rowTasks = [Int](repeating: 0, count: b)
+    taskOrder = rowTasks
+    taskInputs = [Float](repeating: 0, count: taskCount > 1 ? b * taskObservationCount : 0)
+    taskRows = [Int](repeating: 0, count: taskCount)
+    taskAgreed = taskRows
   }
 
   /// A teacher from a run directory or policy file, its spaces checked against this run's.
@@ -155,9 +179,9 @@ public final class DistillationAgent: Agent, DistillationStudent {
     } catch let error as PolicyError {
       throw RunError.unsupported("\(key): \(error.description)")
     }
-    let env = context.config.env.id
+    let env = context.taskCount > 1 ? "the tasks' environments" : context.config.env.id
     for (what, theirs, ours) in [
-      ("observation", loaded.meta.observationSpace, context.observationSpace),
+      ("observation", loaded.meta.observationSpace, context.taskObservationSpace),
       ("action", loaded.meta.actionSpace, context.actionSpace),
     ] where theirs != ours {
       throw RunError.unsupported(
@@ -232,7 +256,9 @@ public final class DistillationAgent: Agent, DistillationStudent {
     if distill.data == .dagger && rng.nextDouble() >= daggerBeta.value(at: currentStep) {
       return .discrete(studentAction(observation))
     }
-    return .discrete(teachers.isEmpty ? studentAction(observation) : ensembleAction(observation))
+    if teachers.isEmpty { return .discrete(studentAction(observation)) }
+    if taskCount > 1 { return .discrete(teacherAction(task(of: observation), observation)) }
+    return .discrete(ensembleAction(observation))
   }
 
   func studentAction(_ observation: UnsafeBufferPointer<Float>) -> Int {
@@ -272,45 +298,30 @@ public final class DistillationAgent: Agent, DistillationStudent {
   // MARK: Learning
 
   public func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]? {
-    currentStep = step
-    guard config.trainsAt(step: step, sampleable: replay.count) else { return nil }
-    return train(replay: replay, gradientSteps: config.gradientSteps, step: step)
+    scheduledUpdate(replay: replay, step: step).map(metrics)
   }
 
   public func train(replay: ReplayBuffer, gradientSteps: Int, step: Int) -> [(
     key: String, value: Double
   )] {
-    optimizer.learningRate = Float(learningRate.value(at: step))
-    var loss = 0.0
-    var agreement = 0.0
-    var referenceAgreement = 0.0
-    var gradientNorm = 0.0
-    for _ in 0..<gradientSteps {
-      let figures = trainStep(replay: replay)
-      loss += Double(figures.loss)
-      agreement += figures.agreement
-      referenceAgreement += figures.referenceAgreement
-      gradientNorm += Double(figures.gradientNorm)
-      gradientStepsTaken += 1
-    }
-    let n = Double(max(1, gradientSteps))
+    metrics(trainSteps(replay: replay, gradientSteps: gradientSteps, step: step))
+  }
+
+  func metrics(_ figures: StudentStepFigures) -> [(key: String, value: Double)] {
     var values: [(key: String, value: Double)] = [
-      ("distill/loss", loss / n), ("distill/agreement", agreement / n),
-      ("train/grad_norm", gradientNorm / n),
+      ("distill/loss", figures.loss), ("distill/agreement", figures.match),
+      ("train/grad_norm", figures.gradientNorm),
       ("distill/teacher_parameters", Double(teacherParameterCount)),
       ("distill/student_parameters", Double(student.parameters.count)),
     ]
-    if reference != nil { values.append(("distill/agreement_reference", referenceAgreement / n)) }
+    if reference != nil { values.append(("distill/agreement_reference", figures.referenceMatch)) }
+    if taskCount > 1 { values += takeTaskAgreements() }
     return values
   }
 
   /// One gradient step: sample, label with the teachers, regress, clip, Adam.
-  func trainStep(replay: ReplayBuffer) -> (
-    loss: Float, agreement: Double, referenceAgreement: Double, gradientNorm: Float
-  ) {
-    let sampleStart = TimeBreakdown.now
-    replay.sample(into: &batch, rng: &rng)
-    samplingSeconds += TimeBreakdown.since(sampleStart)
+  func trainStep(replay: ReplayBuffer) -> StudentStepFigures {
+    sampleMinibatch(from: replay)
     let n = batch.count
     let a = actionCount
     batch.observations.withUnsafeBufferPointer { observations in
@@ -335,8 +346,10 @@ public final class DistillationAgent: Agent, DistillationStudent {
     }
     let z = studentWork.output
     var agreed = 0
-    for i in 0..<n where QLearningAgent.argmax(z, i * a, a) == Int(teacherLabels[i]) {
-      agreed += 1
+    for i in 0..<n {
+      let agrees = QLearningAgent.argmax(z, i * a, a) == Int(teacherLabels[i])
+      if agrees { agreed += 1 }
+      if taskCount > 1 { countAgreement(row: i, agrees: agrees) }
     }
     var referenceAgreed = 0
     if let reference, let referenceWork {
@@ -349,21 +362,17 @@ public final class DistillationAgent: Agent, DistillationStudent {
         referenceAgreed += 1
       }
     }
-    outputGradient.withUnsafeBufferPointer {
-      studentWork.backward(
-        student, outputGradient: UnsafeBufferPointer(rebasing: $0[0..<n * a]), accumulate: false)
-    }
-    let norm =
-      config.maxGradNorm > 0
-      ? student.clipGradients(maxNorm: Float(config.maxGradNorm)) : student.gradientNorm()
-    optimizer.update(&student.parameters, gradients: student.gradients)
-    return (loss, Double(agreed) / Double(n), Double(referenceAgreed) / Double(n), norm)
+    let norm = applyGradient(count: n * a)
+    return StudentStepFigures(
+      loss: Double(loss), match: Double(agreed) / Double(n),
+      referenceMatch: Double(referenceAgreed) / Double(n), gradientNorm: Double(norm))
   }
 
   /// The teachers' targets on `rows` observations: their mean outputs (`teacherOutputs`), the
   /// target distribution (`teacherProbabilities`: softmax of the mean at the target
   /// temperature, or the mean of each teacher's softmax) and its argmax (`teacherLabels`).
   func labelMinibatch(_ observations: UnsafeBufferPointer<Float>, rows n: Int) {
+    if taskCount > 1 { return labelByTask(observations, rows: n) }
     let a = actionCount
     let count = n * a
     let weight = 1 / Float(teachers.count)
@@ -406,31 +415,24 @@ public final class DistillationAgent: Agent, DistillationStudent {
     of observations: UnsafeBufferPointer<Float>, count: Int,
     into features: UnsafeMutableBufferPointer<Float>
   ) {
-    // The probe batch has the same size at every measurement: one workspace serves them all
-    // (a teacher is measured once, at the end).
-    let network = featureNetwork
-    if probeWork?.capacity != count || probeWork?.sizes != network.sizes {
-      probeWork = MLPWorkspace(for: network, capacity: count)
+    guard taskCount > 1 && actingTeacher != nil else {
+      return measureFeatures(
+        of: featureNetwork, observations: observations, count: count, into: features)
     }
-    guard let work = probeWork else { return }
-    work.forward(network, input: observations, rows: count)
-    _ = features.update(fromContentsOf: work.features)
+    // A teacher sees the task's observation alone (a diagnostic: allocating is fine).
+    taskObservations(observations, rows: count).withUnsafeBufferPointer {
+      measureFeatures(of: featureNetwork, observations: $0, count: count, into: features)
+    }
   }
 
   public func statusMetrics(step: Int) -> [(key: String, value: Double)] {
-    var values: [(key: String, value: Double)] = [
-      ("train/learning_rate", learningRate.value(at: step)),
-      ("train/gradient_steps", Double(gradientStepsTaken)),
-    ]
-    if distill.data == .dagger {
-      values.append(("distill/dagger_beta", daggerBeta.value(at: step)))
-    }
-    return values
+    studentStatusMetrics(step: step)
   }
 
   /// Each teacher and, for several, their ensemble, evaluated beside the student at the end.
   public var comparisonPolicies: [String] {
-    teachers.indices.map { "teacher_\($0)" } + (teachers.count > 1 ? ["ensemble"] : [])
+    teachers.indices.map { "teacher_\($0)" }
+      + (teachers.count > 1 && taskCount == 1 ? ["ensemble"] : [])
   }
 
   public func actAs(_ policy: String?) { actingPolicy = policy }

@@ -157,47 +157,33 @@ public final class GaussianDistillationAgent: Agent, DistillationStudent {
   // MARK: Learning
 
   public func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]? {
-    currentStep = step
-    guard config.trainsAt(step: step, sampleable: replay.count) else { return nil }
-    return train(replay: replay, gradientSteps: config.gradientSteps, step: step)
+    scheduledUpdate(replay: replay, step: step).map(metrics)
   }
 
   public func train(replay: ReplayBuffer, gradientSteps: Int, step: Int) -> [(
     key: String, value: Double
   )] {
-    optimizer.learningRate = Float(learningRate.value(at: step))
-    var loss = 0.0
-    var actionError = 0.0
-    var referenceError = 0.0
-    var gradientNorm = 0.0
-    for _ in 0..<gradientSteps {
-      let figures = trainStep(replay: replay)
-      loss += Double(figures.loss)
-      actionError += figures.actionError
-      referenceError += figures.referenceError
-      gradientNorm += Double(figures.gradientNorm)
-      gradientStepsTaken += 1
-    }
-    let n = Double(max(1, gradientSteps))
+    metrics(trainSteps(replay: replay, gradientSteps: gradientSteps, step: step))
+  }
+
+  func metrics(_ figures: StudentStepFigures) -> [(key: String, value: Double)] {
     var values: [(key: String, value: Double)] = [
-      ("distill/loss", loss / n), ("distill/action_error", actionError / n),
-      ("train/grad_norm", gradientNorm / n),
+      ("distill/loss", figures.loss), ("distill/action_error", figures.match),
+      ("train/grad_norm", figures.gradientNorm),
       ("distill/teacher_parameters", Double(teacher?.gaussianPolicyNetwork.parameters.count ?? 0)),
       ("distill/student_parameters", Double(student.parameters.count)),
     ]
-    if reference != nil { values.append(("distill/action_error_reference", referenceError / n)) }
+    if reference != nil {
+      values.append(("distill/action_error_reference", figures.referenceMatch))
+    }
     return values
   }
 
   /// One gradient step on KL(π_teacher ‖ π_student) over a sampled minibatch. The action errors
   /// are mean |tanh μ_student − tanh μ_other| in the policy's [−1, 1] units.
-  func trainStep(replay: ReplayBuffer) -> (
-    loss: Float, actionError: Double, referenceError: Double, gradientNorm: Float
-  ) {
-    guard let teacher, let teacherWork else { return (0, 0, 0, 0) }
-    let sampleStart = TimeBreakdown.now
-    replay.sample(into: &batch, rng: &rng)
-    samplingSeconds += TimeBreakdown.since(sampleStart)
+  func trainStep(replay: ReplayBuffer) -> StudentStepFigures {
+    guard let teacher, let teacherWork else { return StudentStepFigures() }
+    sampleMinibatch(from: replay)
     let n = batch.count
     let m = actionWidth
     batch.observations.withUnsafeBufferPointer {
@@ -236,16 +222,10 @@ public final class GaussianDistillationAgent: Agent, DistillationStudent {
       }
       referenceError = meanActionError(referenceWork.output)
     }
-    outputGradient.withUnsafeBufferPointer {
-      studentWork.backward(
-        student, outputGradient: UnsafeBufferPointer(rebasing: $0[0..<n * 2 * m]),
-        accumulate: false)
-    }
-    let norm =
-      config.maxGradNorm > 0
-      ? student.clipGradients(maxNorm: Float(config.maxGradNorm)) : student.gradientNorm()
-    optimizer.update(&student.parameters, gradients: student.gradients)
-    return (loss, error, referenceError, norm)
+    let norm = applyGradient(count: n * 2 * m)
+    return StudentStepFigures(
+      loss: Double(loss), match: error, referenceMatch: referenceError,
+      gradientNorm: Double(norm))
   }
 
   // MARK: Diagnostics and files
@@ -254,24 +234,11 @@ public final class GaussianDistillationAgent: Agent, DistillationStudent {
     of observations: UnsafeBufferPointer<Float>, count: Int,
     into features: UnsafeMutableBufferPointer<Float>
   ) {
-    let network = featureNetwork
-    if probeWork?.capacity != count || probeWork?.sizes != network.sizes {
-      probeWork = MLPWorkspace(for: network, capacity: count)
-    }
-    guard let work = probeWork else { return }
-    work.forward(network, input: observations, rows: count)
-    _ = features.update(fromContentsOf: work.features)
+    measureFeatures(of: featureNetwork, observations: observations, count: count, into: features)
   }
 
   public func statusMetrics(step: Int) -> [(key: String, value: Double)] {
-    var values: [(key: String, value: Double)] = [
-      ("train/learning_rate", learningRate.value(at: step)),
-      ("train/gradient_steps", Double(gradientStepsTaken)),
-    ]
-    if distill.data == .dagger {
-      values.append(("distill/dagger_beta", daggerBeta.value(at: step)))
-    }
-    return values
+    studentStatusMetrics(step: step)
   }
 
   public var comparisonPolicies: [String] { teacher == nil ? [] : ["teacher_0"] }

@@ -61,6 +61,16 @@ public struct DistillConfig: Codable, Equatable, Sendable {
   /// A policy the student's agreement is also measured against (`distill/agreement_reference`;
   /// the rounds set it to the original teacher). null: none.
   public var reference: String? = nil
+  /// Multi-task distillation: each teacher is a task, played in the teacher's own environment
+  /// (from its `policy.rlck`; `env` is not read), and labels the states of its task alone. The
+  /// student sees the task's observation followed by a one-hot task id (`MultiTaskEnvironment`),
+  /// so one network serves every task; the teachers must share one action space and one
+  /// observation size. Evaluation is per task (`eval/task_K/return_mean`), as is `ranklab eval`
+  /// (`--task K` for one). A task id in the input, not a head per task: the replay, evaluation,
+  /// policy file and `ranklab eval` stay those of a single-task student (the task is part of the
+  /// state) and every layer is shared; a linear student (`hidden: []`) can only add a per-task
+  /// bias to each action from it (measured in README).
+  public var multitask = false
 
   // In declaration order, which is the order `--help-config` prints.
   enum CodingKeys: String, CodingKey {
@@ -69,7 +79,7 @@ public struct DistillConfig: Codable, Equatable, Sendable {
     case data
     case explorationEps = "exploration_eps"
     case daggerFraction = "dagger_fraction"
-    case ensemble, rounds, reference
+    case ensemble, rounds, reference, multitask
   }
 }
 
@@ -95,6 +105,17 @@ extension DistillConfig {
       offline
         ? "must be offline when offline.enabled is true (the states come from the dataset)"
         : "offline needs offline.enabled: true (and offline.dataset for a saved dataset)")
+    if multitask {
+      require(
+        teachers.count >= 2, "teachers",
+        "must name a teacher per task (at least two) when multitask is true")
+      require(
+        data != .offline, "data",
+        "must be teacher or dagger when multitask is true (the student collects in each teacher's environment)"
+      )
+      require(rounds == 1, "rounds", "must be 1 when multitask is true")
+      require(reference == nil, "reference", "must be null when multitask is true")
+    }
     return problems
   }
 }

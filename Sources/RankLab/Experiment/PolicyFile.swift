@@ -24,9 +24,12 @@ public enum PolicyFile {
     public var smerl: SMERLConfig?
     /// The safety method (absent without one): CSC's policy is the filtered one.
     public var safety: SafetyConfig?
+    /// A multi-task student's tasks (absent otherwise): it acts in `MultiTaskEnvironment` of
+    /// these, its observations ending in the task id; `env` is not its environment.
+    public var tasks: [EnvConfig]?
 
     enum CodingKeys: String, CodingKey {
-      case format, algorithm, agent, env, steps, smerl, safety
+      case format, algorithm, agent, env, steps, smerl, safety, tasks
       case observationSpace = "observation_space"
       case actionSpace = "action_space"
     }
@@ -41,7 +44,7 @@ public enum PolicyFile {
 
   public static func write(
     agent: any Agent, config: ExperimentConfig, observationSpace: Space, actionSpace: Space,
-    to url: URL
+    tasks: [EnvConfig]? = nil, to url: URL
   ) throws {
     var archive = CheckpointArchive()
     try archive.put(
@@ -51,7 +54,7 @@ public enum PolicyFile {
         observationSpace: observationSpace, actionSpace: actionSpace, agent: config.agent,
         env: config.env, steps: config.steps,
         smerl: config.smerl.mode == .none ? nil : config.smerl,
-        safety: config.safety.method == .none ? nil : config.safety))
+        safety: config.safety.method == .none ? nil : config.safety, tasks: tasks))
     try agent.savePolicy(into: &archive)
     try archive.write(to: url)
   }
@@ -93,7 +96,8 @@ public enum PolicyFile {
       observationSpace: stored.observationSpace, actionSpace: stored.actionSpace,
       agent: config.agent, env: config.env, steps: config.steps,
       smerl: config.smerl.mode == .none ? nil : config.smerl,
-      safety: config.safety.method == .none ? nil : config.safety)
+      safety: config.safety.method == .none ? nil : config.safety,
+      tasks: try stored.taskEnvironments(file: url.path))
     let agent: any Agent
     do {
       agent = try AgentCatalog.make(
@@ -102,7 +106,7 @@ public enum PolicyFile {
           actionSpace: meta.actionSpace, seed: 0,
           tabularEnvironment: try? EnvironmentCatalog.make(
             id: meta.env.id, options: meta.env.options)
-            as? any TabularEnvironment, policyOnly: true))
+            as? any TabularEnvironment, policyOnly: true, taskCount: meta.tasks?.count ?? 1))
       try agent.loadPolicy(from: archive)
     } catch {
       throw PolicyError("\(url.path): cannot rebuild the policy (\(error))")
@@ -124,11 +128,17 @@ private struct StoredMeta: Decodable {
   var steps: Int
   var smerl: JSONValue?
   var safety: JSONValue?
+  var tasks: [JSONValue]?
 
   enum CodingKeys: String, CodingKey {
-    case format, algorithm, agent, env, steps, smerl, safety
+    case format, algorithm, agent, env, steps, smerl, safety, tasks
     case observationSpace = "observation_space"
     case actionSpace = "action_space"
+  }
+
+  /// Each task's environment, read through the config loader as `env` is.
+  func taskEnvironments(file: String) throws -> [EnvConfig]? {
+    try tasks?.map { try Self.load(["env": $0], file: file).env }
   }
 
   func config(file: String) throws -> ExperimentConfig {
@@ -137,6 +147,12 @@ private struct StoredMeta: Decodable {
     ]
     if let smerl { sections["smerl"] = smerl }
     if let safety { sections["safety"] = safety }
+    return try Self.load(sections, file: file)
+  }
+
+  private static func load(_ sections: [String: JSONValue], file: String) throws
+    -> ExperimentConfig
+  {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let text = String(decoding: try encoder.encode(JSONValue.object(sections)), as: UTF8.self)

@@ -57,6 +57,8 @@ struct TrainingLoop<E: Environment> {
   var nextObservation: [Float]
   /// Where recorded episodes go, and the prefix of their file names.
   var recordings = (directory: URL(fileURLWithPath: "replays"), prefix: "")
+  /// A multi-task run's tasks, for its summary.
+  var taskEnvironments: [EnvConfig]?
   private var lastLogTime = Date()
   private var lastLogStep = 0
 
@@ -139,7 +141,7 @@ struct TrainingLoop<E: Environment> {
         time.evaluation += TimeBreakdown.since(start)
       }
       // Its own environment copy and seed: recording changes no other number.
-      if config.eval.recordEvery > 0 && step % config.eval.recordEvery == 0 {
+      if recordsEpisodes && config.eval.recordEvery > 0 && step % config.eval.recordEvery == 0 {
         let start = TimeBreakdown.now
         try recordEpisode(step: step)
         time.evaluation += TimeBreakdown.since(start)
@@ -206,6 +208,9 @@ struct TrainingLoop<E: Environment> {
       swap(&state.observation, &nextObservation)
     }
   }
+
+  /// Episode files name one environment: a multi-task run records none.
+  var recordsEpisodes: Bool { state.evalEnv.taskCount == 1 }
 
   /// Offline runs: fill the replay buffer once with the behaviour policy's transitions.
   private mutating func collectDataset() {
@@ -277,32 +282,44 @@ struct TrainingLoop<E: Environment> {
     state.finishedCosts = []
   }
 
-  /// Evaluates each of the agent's latents in turn (one policy for most agents), each on the
-  /// same episode seeds when `seeds` is given: `\(prefix)_mean` / `_std` pool every episode,
-  /// `eval/latent_K/...` is latent K's mean. Returns the latents' means (empty with one).
+  /// Evaluates each task of the environment (one for most) and each of the agent's latents in
+  /// turn (one policy for most agents), each on the same episode seeds when `seeds` is given:
+  /// `\(prefix)_mean` / `_std` pool every episode, `eval/task_K/...` is task K's mean and
+  /// `eval/latent_K/...` latent K's. Returns the tasks' and the latents' means (empty with one).
   @discardableResult
   private mutating func evaluate(
     into row: inout MetricsRecord, episodes: Int, prefix: String, seeds: [UInt64]? = nil,
     recorder: ((_ latent: Int?, _ episode: Int, [Float]) throws -> EpisodeWriter?)? = nil
-  ) throws -> [Double] {
+  ) throws -> (tasks: [Double], latents: [Double]) {
+    let tasks = state.evalEnv.taskCount
     let latents = agent.latentCount
+    let name = prefix.hasPrefix("eval/") ? String(prefix.dropFirst(5)) : prefix
     var pooled = EvaluationResult(returns: [], lengths: [], cost: 0)
-    var means: [Double] = []
-    for latent in 0..<latents {
-      let chosen: Int? = latents > 1 ? latent : nil
-      agent.selectLatent(chosen)
-      let result = try Evaluation.run(
-        &state.evalEnv, agent: agent, episodes: episodes, seeds: seeds,
-        recorder: recorder.map { record in { k, first in try record(chosen, k, first) } })
-      pooled.returns += result.returns
-      pooled.lengths += result.lengths
-      pooled.cost += result.cost
-      if chosen != nil {
-        let name = prefix.hasPrefix("eval/") ? String(prefix.dropFirst(5)) : prefix
-        row.values.append(("eval/latent_\(latent)/\(name)_mean", result.mean))
-        means.append(result.mean)
+    var means: (tasks: [Double], latents: [Double]) = ([], [])
+    for task in 0..<tasks {
+      if tasks > 1 { state.evalEnv.selectTask(task) }
+      var taskResult = EvaluationResult(returns: [], lengths: [], cost: 0)
+      for latent in 0..<latents {
+        let chosen: Int? = latents > 1 ? latent : nil
+        agent.selectLatent(chosen)
+        let result = try Evaluation.run(
+          &state.evalEnv, agent: agent, episodes: episodes, seeds: seeds,
+          recorder: recorder.map { record in { k, first in try record(chosen, k, first) } })
+        taskResult.returns += result.returns
+        if chosen != nil {
+          row.values.append(("eval/latent_\(latent)/\(name)_mean", result.mean))
+          means.latents.append(result.mean)
+        }
+        pooled.returns += result.returns
+        pooled.lengths += result.lengths
+        pooled.cost += result.cost
+      }
+      if tasks > 1 {
+        row.values.append(("eval/task_\(task)/\(name)_mean", taskResult.mean))
+        means.tasks.append(taskResult.mean)
       }
     }
+    state.evalEnv.selectTask(nil)
     agent.selectLatent(nil)
     row.values.append(("\(prefix)_mean", pooled.mean))
     row.values.append(("\(prefix)_std", pooled.standardDeviation))
@@ -400,14 +417,14 @@ struct TrainingLoop<E: Environment> {
     var seedSource = PCG64(seed: UInt64(seed), stream: [6])
     let seeds = (0..<episodes).map { _ in seedSource.next() >> 1 }
     let replays = recordings.directory
-    if config.eval.record > 0 {
+    let recorded = recordsEpisodes ? config.eval.record : 0
+    if recorded > 0 {
       try FileManager.default.createDirectory(at: replays, withIntermediateDirectories: true)
     }
     let header = episodeHeader()
-    let recorded = config.eval.record
     let prefix = recordings.prefix
     // With latents, the first `eval.record` episodes of each (`final-latentK-NN.rlep`).
-    let latentMeans = try evaluate(
+    let means = try evaluate(
       into: &row, episodes: episodes, prefix: "eval/final_return", seeds: seeds
     ) { latent, k, first in
       guard k < recorded else { return nil }
@@ -426,7 +443,12 @@ struct TrainingLoop<E: Environment> {
     var comparisonSranks: [String: Int] = [:]
     for policy in agent.comparisonPolicies {
       agent.actAs(policy)
-      defer { agent.actAs(nil) }
+      // A multi-task student's teacher plays its own task.
+      state.evalEnv.selectTask(agent.comparisonTask(policy))
+      defer {
+        agent.actAs(nil)
+        state.evalEnv.selectTask(nil)
+      }
       let result = try Evaluation.run(
         &state.evalEnv, agent: agent, episodes: episodes, seeds: seeds)
       row.values.append(("eval/\(policy)/final_return_mean", result.mean))
@@ -447,7 +469,11 @@ struct TrainingLoop<E: Environment> {
       finalReturnStd: row["eval/final_return_std"], finalSrank: state.lastSrank, timeSeconds: time,
       timeFractions: time.fractions, comparisons: comparisons.isEmpty ? nil : comparisons,
       comparisonSranks: comparisonSranks.isEmpty ? nil : comparisonSranks)
-    if !latentMeans.isEmpty { summary.latentReturnMeans = latentMeans }
+    if !means.latents.isEmpty { summary.latentReturnMeans = means.latents }
+    if !means.tasks.isEmpty {
+      summary.tasks = taskEnvironments
+      summary.taskReturnMeans = means.tasks
+    }
     if measureActionValues() != nil {
       // Soft backups add at most τ · log |A| of entropy per step to every value.
       var entropyBonus = 0.0

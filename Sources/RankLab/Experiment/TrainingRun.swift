@@ -32,7 +32,8 @@ public final class TrainingRun {
   /// checkpoint) or `failed` with the error.
   @discardableResult
   public func run(resume: Bool = false) throws -> RunSummary {
-    let environment = try EnvironmentCatalog.make(id: config.env.id, options: config.env.options)
+    tasks = try RunEnvironment.tasks(of: config)
+    let environment = try RunEnvironment.make(config, tasks: tasks)
     try checkNetworkFitsInMemory(observationCount: environment.observationSpace.flatCount)
     defer {
       lock?.release()
@@ -64,6 +65,8 @@ public final class TrainingRun {
   private var lastHeartbeat = Date.distantPast
   /// A hash of config.yaml as the run started, kept in every checkpoint.
   private var configHash = ""
+  /// A multi-task student's tasks (its teachers' environments), else nil.
+  private var tasks: [EnvConfig]?
 
   /// FNV-1a (64 bit) of a file's bytes: enough to notice an edited config.
   static func hash(_ bytes: [UInt8]) -> String {
@@ -75,8 +78,8 @@ public final class TrainingRun {
   /// Builds what the run needs (environments, agent) and discards it: the checks a run makes
   /// before writing anything, so a sweep can make them for every run before starting the first.
   public func preflight() throws {
-    let environment = try EnvironmentCatalog.make(id: config.env.id, options: config.env.options)
-    try preflight(prototype: environment)
+    tasks = try RunEnvironment.tasks(of: config)
+    try preflight(prototype: try RunEnvironment.make(config, tasks: tasks))
   }
 
   private func preflight<E: Environment>(prototype: E) throws {
@@ -130,7 +133,7 @@ public final class TrainingRun {
       AgentContext(
         config: config, observationSpace: prototype.observationSpace,
         actionSpace: prototype.actionSpace, seed: seed,
-        tabularEnvironment: prototype as? any TabularEnvironment))
+        tabularEnvironment: prototype as? any TabularEnvironment, taskCount: prototype.taskCount))
   }
 
   private func run<E: Environment>(prototype: E, resume: Bool) throws -> RunSummary {
@@ -147,6 +150,7 @@ public final class TrainingRun {
     var loop = TrainingLoop(
       config: config, seed: seed, prototype: prototype, evaluationPrototype: evaluationPrototype,
       agent: agent, replay: replay)
+    loop.taskEnvironments = tasks
     if config.eval.recordDir.isEmpty {
       loop.recordings = (directory.url.appendingPathComponent("replays"), "")
     } else {
@@ -204,7 +208,7 @@ public final class TrainingRun {
     let summary = try loop.finish(metrics: metrics, directory: directory)
     try PolicyFile.write(
       agent: agent, config: config, observationSpace: prototype.observationSpace,
-      actionSpace: prototype.actionSpace, to: directory.policy)
+      actionSpace: prototype.actionSpace, tasks: tasks, to: directory.policy)
     try metrics.flush()
     try spectra.flush()
     try writeInfo(status: "finished", step: config.steps)
@@ -274,7 +278,8 @@ public final class TrainingRun {
     lastStep = step
     lastHeartbeat = Date()
     let info = RunInfo(
-      name: config.name, variant: variant.isEmpty ? nil : variant, seed: seed, env: config.env.id,
+      name: config.name, variant: variant.isEmpty ? nil : variant, seed: seed,
+      env: tasks == nil ? config.env.id : "multitask",
       algorithm: config.agent.algorithm.rawValue, status: status, steps: config.steps, step: step,
       pid: status == "running" ? getpid() : nil,
       host: ProcessInfo.processInfo.hostName,
@@ -296,6 +301,11 @@ public struct RunSummary: Codable, Sendable {
   public var timeFractions: [String: Double]?
   /// The final evaluation's mean return of each latent (SMERL), in latent order.
   public var latentReturnMeans: [Double]?
+  /// A multi-task run's tasks (its teachers' environments) and the final evaluation's mean
+  /// return on each, in task order (teacher K's own, on the same episodes, is
+  /// `comparisons["teacher_K"]`).
+  public var tasks: [EnvConfig]?
+  public var taskReturnMeans: [Double]?
   /// The largest |Q| measured on the probe states, the bound r_max / (1 − γ) (r_max the largest
   /// |reward| of the model, for a tabular environment, else of the training data), and whether
   /// the first passed the second.
@@ -363,6 +373,8 @@ public struct RunSummary: Codable, Sendable {
     case finalReturnStd = "final_return_std"
     case finalSrank = "final_srank"
     case latentReturnMeans = "latent_return_means"
+    case tasks
+    case taskReturnMeans = "task_return_means"
     case qAbsMax = "q_abs_max"
     case qBound = "q_bound"
     case diverged

@@ -48,6 +48,12 @@ public struct FinalFigures: Sendable {
       keys.insert("eval/final_return_mean")
     }
     var columns = metrics ?? Self.candidates.filter { keys.contains($0) }
+    // A multi-task student's return per task and its teachers' (teacher K on task K), the
+    // ensemble's, beside the return.
+    if metrics == nil {
+      let policies = keys.filter(Self.isPolicyReturn).sorted { Self.order($0) < Self.order($1) }
+      columns.insert(contentsOf: policies, at: columns.isEmpty ? 0 : 1)
+    }
     // Runs without a final evaluation (unfinished, or from before it existed): the periodic one.
     if metrics == nil && !keys.contains("eval/final_return_mean")
       && keys.contains("eval/return_mean")
@@ -82,6 +88,27 @@ public struct FinalFigures: Sendable {
     divergedRuns = diverged
   }
 
+  /// `eval/task_K/final_return_mean`, `eval/teacher_K/final_return_mean` or
+  /// `eval/ensemble/final_return_mean`.
+  static func isPolicyReturn(_ key: String) -> Bool {
+    key.hasSuffix("/final_return_mean")
+      && (key.hasPrefix("eval/task_") || key.hasPrefix("eval/teacher_")
+        || key == "eval/ensemble/final_return_mean")
+  }
+
+  /// Tasks, then teachers, then the ensemble, each by number (task 2 before task 10).
+  static func order(_ key: String) -> (String, Int) {
+    (key.filter { !$0.isNumber }, Int(key.filter(\.isNumber)) ?? 0)
+  }
+
+  /// A column's heading: "task 1 return" for `eval/task_1/final_return_mean`.
+  static func shortName(_ metric: String) -> String {
+    if let short = shortNames[metric] { return short }
+    guard isPolicyReturn(metric) else { return metric }
+    let policy = metric.dropFirst("eval/".count).dropLast("/final_return_mean".count)
+    return policy.replacingOccurrences(of: "_", with: " ") + " return"
+  }
+
   /// A run's final value of `metric`: the summary's final return, else the last logged value.
   static func value(of run: RunRecord, _ metric: String) -> Double? {
     if metric == "eval/final_return_mean", let value = run.outcome?.finalReturnMean {
@@ -100,7 +127,7 @@ public struct FinalFigures: Sendable {
     var out = "<div class=\"scroll\"><table class=\"final\">\n<thead><tr><th>run</th>"
     out += "<th title=\"runs in the group; diverged runs are left out of the figures\">runs</th>"
     for metric in metrics {
-      let short = Self.shortNames[metric] ?? metric
+      let short = Self.shortName(metric)
       out += "<th title=\"\(SVGMarkup.escape(metric))\">\(SVGMarkup.escape(short))</th>"
     }
     out += "</tr></thead>\n<tbody>\n"
