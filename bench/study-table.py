@@ -49,15 +49,22 @@ def load_runs(root, config):
             if not os.path.isfile(summary_path):
                 continue
             summary = json.load(open(summary_path))
-            # The rule of RunSummary.diverged: |Q| past the value bound by more than a tenth
-            # (recomputed, so summaries written before the margin existed read the same).
-            if summary.get("q_bound"):
-                summary["diverged"] = not (summary["q_abs_max"] <= summary["q_bound"] * 1.1)
             by_iteration = {}
+            last_q = None
             for line in open(os.path.join(sdir, "metrics.jsonl")):
                 row = json.loads(line)
                 if "rank/srank" in row and "train/fitting_iterations" in row:
                     by_iteration[row["train/fitting_iterations"]] = row["rank/srank"]
+                if row.get("rank/q_abs_max") is not None:
+                    last_q = row["rank/q_abs_max"]
+            # The rule of RunSummary.diverged (recomputed, so summaries written under an earlier
+            # rule read the same): the final |Q| more than a tenth past the value bound, or the
+            # largest ever more than twice it.
+            if summary.get("q_bound"):
+                final = summary.get("q_abs_final", last_q if last_q is not None else summary["q_abs_max"])
+                summary["q_abs_final"] = final
+                bound = summary["q_bound"]
+                summary["diverged"] = not (final <= bound * 1.1) or not (summary["q_abs_max"] <= bound * 2)
             runs.append({"labels": labels, "seed": seed, "summary": summary, "srank": by_iteration})
     return runs
 
@@ -85,14 +92,14 @@ def main():
     for config, title, runs in loaded:
         groups = sorted({key_of(r) for r in runs}, key=sort_key)
         print(f"### {title} (`{config}`)\n")
-        print("| group | srank, kept runs | srank, diverged runs | diverged (map/seed: max\\|Q\\| / bound) | final return, kept | final return, diverged |")
+        print("| group | srank, kept runs | srank, diverged runs | diverged (map/seed: max \\|Q\\|, final \\|Q\\| / bound) | final return, kept | final return, diverged |")
         print("| --- | --- | --- | --- | --- | --- |")
         for group in groups:
             members = [r for r in runs if key_of(r) == group]
             kept = [r for r in members if not r["summary"].get("diverged")]
             gone = [r for r in members if r["summary"].get("diverged")]
             listed = "; ".join(
-                f"{r['labels'].get('map', '-')}/{r['seed']}: {r['summary']['q_abs_max']:.1f} / {r['summary']['q_bound']:.1f}"
+                f"{r['labels'].get('map', '-')}/{r['seed']}: {r['summary']['q_abs_max']:.1f}, {r['summary']['q_abs_final']:.1f} / {r['summary']['q_bound']:.1f}"
                 for r in gone
             )
             print(

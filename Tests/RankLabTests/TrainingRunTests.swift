@@ -67,20 +67,25 @@ import Testing
     #expect(rows.contains { $0.contains("rank/ntk_velocity") })
   }
 
-  @Test func divergenceIsAbsoluteQBeyondTheDiscountedRewardBound() {
-    // The bound is 20; a tenth past it is allowed (regression error near a value at the bound).
-    #expect(RunSummary.diverged(qAbsMax: 22.5, rewardAbsMax: 1, gamma: 0.95) == true)
-    #expect(RunSummary.diverged(qAbsMax: 21.5, rewardAbsMax: 1, gamma: 0.95) == false)
-    #expect(RunSummary.diverged(qAbsMax: 19.5, rewardAbsMax: 1, gamma: 0.95) == false)
-    #expect(RunSummary.diverged(qAbsMax: .nan, rewardAbsMax: 1, gamma: 0.95) == true)
-    #expect(RunSummary.diverged(qAbsMax: .infinity, rewardAbsMax: 0, gamma: 0.95) == true)
-    #expect(RunSummary.diverged(qAbsMax: 0.1, rewardAbsMax: 0, gamma: 0.95) == nil)
+  @Test func divergenceIsAbsoluteQRunningAwayFromTheDiscountedRewardBound() {
+    func diverged(max: Double, final: Double, reward: Double = 1, bonus: Double = 0) -> Bool? {
+      RunSummary.diverged(
+        qAbsMax: max, qAbsFinal: final, rewardAbsMax: reward, gamma: 0.95, entropyBonus: bonus)
+    }
+    // The bound is 20. At the end a tenth past it is allowed (regression error near a value at
+    // the bound); more is divergence.
+    #expect(diverged(max: 22.5, final: 22.5) == true)
+    #expect(diverged(max: 21.5, final: 21.5) == false)
+    #expect(diverged(max: 19.5, final: 19.5) == false)
+    // A spike that came back is not divergence, unless it passed twice the bound.
+    #expect(diverged(max: 30, final: 20) == false)
+    #expect(diverged(max: 41, final: 20) == true)
+    #expect(diverged(max: .nan, final: 1) == true)
+    #expect(diverged(max: .infinity, final: 1, reward: 0) == true)
+    #expect(diverged(max: 0.1, final: 0.1, reward: 0) == nil)
     // Soft backups may add τ · log |A| per step: the bound becomes (1 + 0.1 · log 5) / 0.05 = 23.2.
-    #expect(
-      RunSummary.diverged(qAbsMax: 23.5, rewardAbsMax: 1, gamma: 0.95, entropyBonus: 0.1 * log(5))
-        == false)
-    #expect(
-      RunSummary.diverged(qAbsMax: 23.5, rewardAbsMax: 1, gamma: 0.95, entropyBonus: 0) == true)
+    #expect(diverged(max: 25.5, final: 25.5, bonus: 0.1 * log(5)) == false)
+    #expect(diverged(max: 25.5, final: 25.5) == true)
   }
 
   /// A finished run's summary.json carries the check: on a Fu gridworld (rewards in [0, 1],

@@ -34,6 +34,8 @@ struct TrainingLoop<E: Environment> {
     /// (`RunSummary.valueBound`) by more than a tenth has diverged.
     var rewardAbsMax = 0.0
     var qAbsMax = 0.0
+    /// The latest measurement's largest |Q| (optional: checkpoints from before it decode).
+    var qAbsLast: Double?
   }
 
   /// Where the output files ended at a checkpoint.
@@ -374,6 +376,7 @@ struct TrainingLoop<E: Environment> {
       largest = max(largest, Double(abs(value)))
     }
     state.qAbsMax = max(state.qAbsMax, largest)
+    state.qAbsLast = largest
     return largest
   }
 
@@ -481,10 +484,12 @@ struct TrainingLoop<E: Environment> {
         entropyBonus = q.entropyWeight * log(Double(n))
       }
       summary.qAbsMax = state.qAbsMax
+      summary.qAbsFinal = state.qAbsLast ?? state.qAbsMax
       summary.qBound = RunSummary.valueBound(
         rewardAbsMax: state.rewardAbsMax, gamma: config.agent.gamma, entropyBonus: entropyBonus)
       summary.diverged = RunSummary.diverged(
-        qAbsMax: state.qAbsMax, rewardAbsMax: state.rewardAbsMax, gamma: config.agent.gamma,
+        qAbsMax: state.qAbsMax, qAbsFinal: state.qAbsLast ?? state.qAbsMax,
+        rewardAbsMax: state.rewardAbsMax, gamma: config.agent.gamma,
         entropyBonus: entropyBonus)
     }
     let encoder = JSONEncoder()

@@ -306,10 +306,11 @@ public struct RunSummary: Codable, Sendable {
   /// `comparisons["teacher_K"]`).
   public var tasks: [EnvConfig]?
   public var taskReturnMeans: [Double]?
-  /// The largest |Q| measured on the probe states, the bound r_max / (1 − γ) (r_max the largest
-  /// |reward| of the model, for a tabular environment, else of the training data), and whether
-  /// the first passed the second.
+  /// The largest |Q| measured on the probe states over training and at its end, the bound
+  /// `valueBound` (r_max the largest |reward| of the model, for a tabular environment, else of
+  /// the training data), and whether the run diverged by `diverged`'s rule.
   public var qAbsMax: Double?
+  public var qAbsFinal: Double?
   public var qBound: Double?
   public var diverged: Bool?
   /// Final return means of the agent's comparison policies on the same episodes (a
@@ -342,27 +343,32 @@ public struct RunSummary: Codable, Sendable {
     (rewardAbsMax + entropyBonus) / (1 - gamma)
   }
 
-  /// How far past the bound an estimate may go before it counts as diverged: a tenth. Values
-  /// near the bound are normal (the Fu goal pays almost 1 per step forever, so Q* itself sits
-  /// within a few percent of it) and a regression overshoots them by its error; divergence is
-  /// the estimate running away from every return the problem allows.
+  /// How far past the bound the final estimate may be before the run counts as diverged: a
+  /// tenth. Values near the bound are normal (the Fu goal pays almost 1 per step forever, so
+  /// Q* itself sits within a few percent of it) and a regression overshoots them by its error.
   public static let divergenceMargin = 0.1
+  /// How far past the bound an estimate may spike at any time: twice the bound. The Q*
+  /// regression control, whose targets are exact, spikes 10-15% past it early in training and
+  /// comes back; a run that passes twice the bound has run away, even if it later returns.
+  public static let runawayFactor = 2.0
 
-  /// |Q| beyond `valueBound` by more than `divergenceMargin` is divergence (a NaN or infinite
-  /// |Q| too). Without any reward in the data the bound says nothing about an untrained
-  /// network's small values: nil, not checked.
+  /// A run diverged when its final |Q| on the probe is more than `divergenceMargin` past
+  /// `valueBound`, or its largest |Q| ever more than `runawayFactor` times it (a NaN or
+  /// infinite |Q| too). Without any reward in the data the bound says nothing about an
+  /// untrained network's small values: nil, not checked.
   public static func diverged(
-    qAbsMax: Double, rewardAbsMax: Double, gamma: Double, entropyBonus: Double = 0
+    qAbsMax: Double, qAbsFinal: Double, rewardAbsMax: Double, gamma: Double,
+    entropyBonus: Double = 0
   ) -> Bool? {
-    guard rewardAbsMax > 0 else { return qAbsMax.isFinite ? nil : true }
+    guard rewardAbsMax > 0 else { return qAbsMax.isFinite && qAbsFinal.isFinite ? nil : true }
     return diverged(
-      qAbsMax: qAbsMax,
+      qAbsMax: qAbsMax, qAbsFinal: qAbsFinal,
       bound: valueBound(rewardAbsMax: rewardAbsMax, gamma: gamma, entropyBonus: entropyBonus))
   }
 
   /// The rule above for a bound already computed (as `summary.json` stores it).
-  public static func diverged(qAbsMax: Double, bound: Double) -> Bool {
-    !(qAbsMax <= bound * (1 + divergenceMargin))
+  public static func diverged(qAbsMax: Double, qAbsFinal: Double, bound: Double) -> Bool {
+    !(qAbsFinal <= bound * (1 + divergenceMargin)) || !(qAbsMax <= bound * runawayFactor)
   }
 
   enum CodingKeys: String, CodingKey {
@@ -376,6 +382,7 @@ public struct RunSummary: Codable, Sendable {
     case tasks
     case taskReturnMeans = "task_return_means"
     case qAbsMax = "q_abs_max"
+    case qAbsFinal = "q_abs_final"
     case qBound = "q_bound"
     case diverged
     case comparisons = "comparison_final_return_mean"

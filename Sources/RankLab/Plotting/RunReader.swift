@@ -41,6 +41,15 @@ public enum RunReader {
     var record = RunRecord(
       directory: directory, info: info(of: directory), rows: parsed.rows, keys: parsed.keys)
     record.outcome = outcome(of: directory)
+    // Summaries from before `q_abs_final` existed: the last measurement in metrics.jsonl.
+    if var outcome = record.outcome, outcome.qAbsFinal == nil, let q = outcome.qAbsMax,
+      let bound = outcome.qBound, bound > 0
+    {
+      outcome.qAbsFinal = record.finalValue("rank/q_abs_max") ?? q
+      outcome.diverged = RunSummary.diverged(
+        qAbsMax: q, qAbsFinal: outcome.qAbsFinal ?? q, bound: bound)
+      record.outcome = outcome
+    }
     // A run.json left `running` by a process that is gone is an interrupted run.
     if record.info.status == "running" {
       record.info.status = RunDirectory(url: directory).state().rawValue
@@ -55,13 +64,18 @@ public enum RunReader {
     else { return nil }
     func number(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
     var diverged = (object["diverged"] as? NSNumber)?.boolValue
-    // Summaries written before the divergence margin existed follow today's rule.
-    if let q = number("q_abs_max"), let bound = number("q_bound"), bound > 0 {
-      diverged = RunSummary.diverged(qAbsMax: q, bound: bound)
+    // Summaries written under an earlier rule follow today's (see `read` for those without
+    // `q_abs_final`).
+    if let q = number("q_abs_max"), let final = number("q_abs_final"),
+      let bound = number("q_bound"),
+      bound > 0
+    {
+      diverged = RunSummary.diverged(qAbsMax: q, qAbsFinal: final, bound: bound)
     }
     return RunOutcome(
       finalReturnMean: number("final_return_mean"), finalSrank: number("final_srank"),
-      qAbsMax: number("q_abs_max"), qBound: number("q_bound"), diverged: diverged)
+      qAbsMax: number("q_abs_max"), qAbsFinal: number("q_abs_final"), qBound: number("q_bound"),
+      diverged: diverged)
   }
 
   /// `run.json` when readable; otherwise the seed from the directory name and the parent

@@ -53,18 +53,21 @@ public struct RunOutcome: Equatable, Sendable {
   public var finalReturnMean: Double?
   public var finalSrank: Double?
   public var qAbsMax: Double?
+  /// The largest |Q| at the last measurement.
+  public var qAbsFinal: Double?
   public var qBound: Double?
-  /// |Q| passed the value bound by more than `RunSummary.divergenceMargin` (nil: not checked,
-  /// e.g. an agent without action values).
+  /// The run diverged by `RunSummary.diverged`'s rule (nil: not checked, e.g. an agent without
+  /// action values).
   public var diverged: Bool?
 
   public init(
     finalReturnMean: Double? = nil, finalSrank: Double? = nil, qAbsMax: Double? = nil,
-    qBound: Double? = nil, diverged: Bool? = nil
+    qAbsFinal: Double? = nil, qBound: Double? = nil, diverged: Bool? = nil
   ) {
     self.finalReturnMean = finalReturnMean
     self.finalSrank = finalSrank
     self.qAbsMax = qAbsMax
+    self.qAbsFinal = qAbsFinal
     self.qBound = qBound
     self.diverged = diverged
   }

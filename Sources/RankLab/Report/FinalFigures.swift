@@ -8,12 +8,13 @@ public struct FinalFigures: Sendable {
     public var seeds: Int
   }
 
-  /// A run whose |Q| passed the value bound by more than `RunSummary.divergenceMargin`.
+  /// A run that diverged by `RunSummary.diverged`'s rule.
   public struct DivergedRun: Equatable, Sendable {
     public var group: String
     /// The run directory, relative to its group's (e.g. `K=256,map=2/1`).
     public var run: String
     public var qAbsMax: Double?
+    public var qAbsFinal: Double?
     public var qBound: Double?
     public var finalSrank: Double?
     public var finalReturn: Double?
@@ -69,7 +70,8 @@ public struct FinalFigures: Sendable {
         diverged.append(
           DivergedRun(
             group: group.fullLabel, run: parts.joined(separator: "/"),
-            qAbsMax: run.outcome?.qAbsMax, qBound: run.outcome?.qBound,
+            qAbsMax: run.outcome?.qAbsMax, qAbsFinal: run.outcome?.qAbsFinal,
+            qBound: run.outcome?.qBound,
             finalSrank: run.finalValue("rank/srank"),
             finalReturn: Self.value(of: run, "eval/final_return_mean")))
       }
@@ -150,14 +152,16 @@ public struct FinalFigures: Sendable {
     out += "</tbody>\n</table></div>\n"
     guard !divergedRuns.isEmpty else { return out }
     func number(_ value: Double?) -> String { value.map(NumberText.compact) ?? "–" }
-    out += "<h3>Diverged runs</h3>\n<p class=\"note\">Runs whose largest |Q| on the probe states "
-    out += "passed r_max / (1 − γ), the most a discounted return can be; they are not in the "
-    out += "figures above.</p>\n<div class=\"scroll\"><table class=\"final\">\n<thead><tr>"
-    out += "<th>group</th><th>run</th><th>max |Q|</th><th>bound</th><th>final srank</th>"
-    out += "<th>final return</th></tr></thead>\n<tbody>\n"
+    out += "<h3>Diverged runs</h3>\n<p class=\"note\">Runs whose |Q| on the probe states ended "
+    out += "more than a tenth past the bound (r_max + the largest entropy bonus) / (1 − γ), the "
+    out += "most a discounted return can be, or passed twice the bound at any time; they are not "
+    out += "in the figures above.</p>\n<div class=\"scroll\"><table class=\"final\">\n<thead><tr>"
+    out += "<th>group</th><th>run</th><th>max |Q|</th><th>final |Q|</th><th>bound</th>"
+    out += "<th>final srank</th><th>final return</th></tr></thead>\n<tbody>\n"
     for run in divergedRuns {
       out += "<tr><td>\(SVGMarkup.escape(run.group))</td><td>\(SVGMarkup.escape(run.run))</td>"
-      out += "<td>\(number(run.qAbsMax))</td><td>\(number(run.qBound))</td>"
+      out += "<td>\(number(run.qAbsMax))</td><td>\(number(run.qAbsFinal))</td>"
+      out += "<td>\(number(run.qBound))</td>"
       out += "<td>\(number(run.finalSrank))</td><td>\(number(run.finalReturn))</td></tr>\n"
     }
     return out + "</tbody>\n</table></div>\n"
