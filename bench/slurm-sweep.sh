@@ -27,6 +27,8 @@ sweep:
 YAML
 fi
 "$here/bench/local-slurm.sh" start
+# The daemons go when this script does, whatever the outcome.
+trap '"$here/bench/local-slurm.sh" stop' EXIT
 export SLURM_CONF=${SLURM_LOCAL:-/tmp/ranklab-slurm}/slurm.conf
 start=$(date +%s.%N)
 "$bin" sweep "$config" --backend slurm --jobs 2 --out "$work/slurm"

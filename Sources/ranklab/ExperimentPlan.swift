@@ -14,6 +14,9 @@ struct ExperimentPlan {
   }
 
   var variants: [Variant]
+  /// The file's `slurm:` section (checked whichever command reads the file, so a typo in it
+  /// is found before a sweep is submitted).
+  var slurm: SlurmConfig
 
   init(file: String, overrides: [String]) throws {
     guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
@@ -24,6 +27,7 @@ struct ExperimentPlan {
     do {
       loaded = try ConfigLoader.loadVariants(
         ExperimentConfig.self, text: text, file: file, overrides: overrides)
+      slurm = try ConfigLoader.loadSlurm(text: text, file: file, overrides: overrides)
     } catch let error as ConfigError {
       throw CommandFailure(error.description)
     }

@@ -14,6 +14,12 @@ struct RunGroupOptions: ParsableArguments {
       valueName: "axis"))
   var pool: [String] = ["map"]
 
+  @Option(
+    help: ArgumentHelp(
+      "Group by these sweep axes only, pooling every other axis with the seeds (repeat; overrides --pool), e.g. --by lr.",
+      valueName: "axis"))
+  var by: [String] = []
+
   var axes: [String] { pool.filter { $0 != "none" } }
 
   /// Where an output goes by default: beside the inputs (in the deepest directory holding all
@@ -106,7 +112,7 @@ struct PlotCurvesCommand: ParsableCommand {
   }
 
   func run() throws {
-    let groups = try RunGroup.load(paths: paths, pool: grouping.axes)
+    let groups = try RunGroup.load(paths: paths, pool: grouping.axes, by: grouping.by)
     let out = out ?? RunGroupOptions.besideInputs(paths, file: "plot.svg")
     let options = CurveOptions(
       metrics: metrics.isEmpty ? CurveOptions.defaultMetrics(groups) : metrics, x: x,
@@ -142,7 +148,7 @@ struct PlotSpectrumCommand: ParsableCommand {
   @OptionGroup var grouping: RunGroupOptions
 
   func run() throws {
-    let groups = try RunGroup.load(paths: paths, pool: grouping.axes)
+    let groups = try RunGroup.load(paths: paths, pool: grouping.axes, by: grouping.by)
     let out = out ?? RunGroupOptions.besideInputs(paths, file: "spectrum.svg")
     let chart = try SpectrumChart.make(
       groups, style: style, title: title, path: paths.joined(separator: ", "))

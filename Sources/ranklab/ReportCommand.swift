@@ -26,7 +26,7 @@ struct ReportCommand: ParsableCommand {
   @OptionGroup var grouping: RunGroupOptions
 
   func run() throws {
-    let groups = try RunGroup.load(paths: paths, pool: grouping.axes)
+    let groups = try RunGroup.load(paths: paths, pool: grouping.axes, by: grouping.by)
     let output = out ?? RunGroupOptions.besideInputs(paths, file: "report.html")
     let url = URL(fileURLWithPath: output)
     var report = StudyReport(

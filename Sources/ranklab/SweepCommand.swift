@@ -17,6 +17,11 @@ struct SweepCommand: ParsableCommand {
         ranklab sweep Configs/mc-gridworld.yaml --seeds 0,1,2 --list
         ranklab sweep Configs/mc-gridworld.yaml --seeds 0,1,2 --jobs 2
         ranklab status runs/mc-gridworld
+        ranklab sweep Configs/mc-gridworld.yaml --seeds 0,1,2 --backend slurm --time 1:00:00
+        ranklab sweep Configs/mc-gridworld.yaml --seeds 0,1,2 --backend slurm --retry-failed
+      The slurm backend's resources come from the config's `slurm:` section (partition, \
+      account, qos, time, cpus_per_task, mem, max_parallel, requeue, extra, setup; see \
+      `ranklab run --help-config`); the flags below win over it.
       """)
 
   @Argument(help: "The experiment config (YAML), usually with a `sweep:` section.")
@@ -35,8 +40,11 @@ struct SweepCommand: ParsableCommand {
   @Option(help: "The sweep's output directory (default: runs/<name>).")
   var out: String?
 
-  @Option(help: "Runs at once, each its own process with one OpenBLAS thread.")
-  var jobs = 1
+  @Option(
+    help:
+      "Runs at once (default 1), each its own process with one OpenBLAS thread; slurm: the array's %M (default slurm.max_parallel)."
+  )
+  var jobs: Int?
 
   @Option(
     help:
@@ -44,14 +52,36 @@ struct SweepCommand: ParsableCommand {
   )
   var backend: Backend = .local
 
-  @Option(help: "slurm: the partition (default: the cluster's default).")
+  @Option(help: "slurm: the partition (default: slurm.partition, else the cluster's default).")
   var partition: String?
+
+  @Option(help: "slurm: the account (default: slurm.account).")
+  var account: String?
+
+  @Option(help: "slurm: the QOS (default: slurm.qos).")
+  var qos: String?
 
   @Option(help: "slurm: the time limit of each task (sbatch --time, e.g. 1:00:00).")
   var time: String?
 
   @Option(help: "slurm: the memory of each task (sbatch --mem, e.g. 2G).")
   var mem: String?
+
+  @Option(help: "slurm: cores (and OpenBLAS threads) of each task (default: slurm.cpus_per_task).")
+  var cpusPerTask: Int?
+
+  @Option(
+    name: .customLong("sbatch"),
+    help:
+      "slurm: a further sbatch option, e.g. --sbatch=--constraint=avx2 (repeatable; added to slurm.extra)."
+  )
+  var sbatchOptions: [String] = []
+
+  @Flag(
+    help:
+      "Run again only the runs that stopped without finishing (failed, interrupted, or a Slurm task that ended before its run began); runs never started are left alone."
+  )
+  var retryFailed = false
 
   enum Backend: String, ExpressibleByArgument, CaseIterable {
     case local, slurm
@@ -91,14 +121,27 @@ struct SweepCommand: ParsableCommand {
   }
 
   func validate() throws {
-    guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    let slurmOnly =
+      [
+        ("--partition", partition), ("--account", account), ("--qos", qos), ("--time", time),
+        ("--mem", mem),
+      ].filter { $0.1 != nil }.map(\.0) + (cpusPerTask == nil ? [] : ["--cpus-per-task"])
+      + (sbatchOptions.isEmpty ? [] : ["--sbatch"])
+    if backend == .local, let flag = slurmOnly.first {
+      throw ValidationError("\(flag) is a Slurm resource; it goes with --backend slurm")
+    }
+    if retryFailed && (list || task != nil) {
+      throw ValidationError(
+        "--retry-failed selects runs to run; it goes with neither --list nor --task")
+    }
   }
 
   func run() throws {
     RunInterruption.install()
     // A closed pipe (`ranklab sweep ... | head`) must not kill the pool while its runs go on.
     signal(SIGPIPE, SIG_IGN)
-    let plan = try makePlan()
+    let (plan, slurm) = try makePlan()
     if list {
       printPlan(plan)
       return
@@ -120,7 +163,7 @@ struct SweepCommand: ParsableCommand {
     try writePlanFile(plan)
     switch backend {
     case .local: try runLocally(plan)
-    case .slurm: try submitToSlurm(plan)
+    case .slurm: try submitToSlurm(plan, resources: try resources(slurm))
     }
   }
 
@@ -139,19 +182,49 @@ struct SweepCommand: ParsableCommand {
     return arguments
   }
 
-  /// Writes `sweep.sbatch` in the sweep's directory, an array with one task per unfinished run
-  /// (each `ranklab sweep CONFIG --task I`, so a requeued or resubmitted task resumes), submits
-  /// it with `sbatch` and prints the job id. Slurm's SIGTERM on preemption or `scancel` makes
-  /// the task checkpoint and stop; submitting the sweep again continues it.
-  private func submitToSlurm(_ plan: [Planned]) throws {
-    let unfinished = plan.filter { $0.directory.state() != .finished }.map(\.index)
-    guard let first = plan.first, !unfinished.isEmpty else {
-      print("sweep: all \(plan.count) runs finished; nothing to submit")
-      return
+  /// The config's `slurm:` section with the flags applied over it, checked as the section is.
+  func resources(_ section: SlurmConfig) throws -> SlurmConfig {
+    var resources = section
+    if let partition { resources.partition = partition }
+    if let account { resources.account = account }
+    if let qos { resources.qos = qos }
+    if let time { resources.time = time }
+    if let mem { resources.mem = mem }
+    if let cpusPerTask { resources.cpusPerTask = cpusPerTask }
+    if let jobs { resources.maxParallel = jobs }
+    resources.extra += sbatchOptions
+    let flags = [
+      "slurm.partition": "--partition", "slurm.account": "--account", "slurm.qos": "--qos",
+      "slurm.time": "--time", "slurm.mem": "--mem", "slurm.cpus_per_task": "--cpus-per-task",
+      "slurm.max_parallel": "--jobs",
+    ]
+    if let problem = resources.problems().first {
+      // Name the flag when the value came from one, the section's key otherwise (the section
+      // itself was checked, with its line, when the config was read).
+      let key = problem.path.hasPrefix("slurm.extra.") ? "slurm.extra" : problem.path
+      let source = key == "slurm.extra" ? "--sbatch" : (flags[key] ?? key)
+      throw CommandFailure("\(source): \(problem.message)")
     }
-    let root = URL(fileURLWithPath: out ?? "runs/\(first.variant.config.name)").standardizedFileURL
-    let logs = root.appendingPathComponent("slurm-logs")
-    try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+    return resources
+  }
+
+  /// The sweep's directory: OUT, else runs/<name>.
+  private func root(_ plan: [Planned]) -> URL? {
+    guard let first = plan.first else { return nil }
+    return URL(fileURLWithPath: out ?? "runs/\(first.variant.config.name)").standardizedFileURL
+  }
+
+  /// A run's directory relative to the sweep's (nil for a run whose variant lies elsewhere).
+  private static func relative(_ planned: Planned, to root: URL) -> String? {
+    let path = planned.directory.url.standardizedFileURL.path
+    return path.hasPrefix(root.path + "/") ? String(path.dropFirst(root.path.count + 1)) : nil
+  }
+
+  /// The sbatch script of an array over `indices` (plan indices: each task runs `ranklab sweep
+  /// CONFIG --task $SLURM_ARRAY_TASK_ID`, so a requeued or resubmitted task resumes).
+  func sbatchScript(
+    name: String, indices: [Int], resources: SlurmConfig, logs: URL, workingDirectory: String
+  ) -> String {
     let quote = { (text: String) in "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
     let configPath = URL(fileURLWithPath: config).standardizedFileURL.path
     let command =
@@ -160,25 +233,76 @@ struct SweepCommand: ParsableCommand {
         "\"$SLURM_ARRAY_TASK_ID\"",
       ]
       + taskArguments.map(quote)
+    let throttle = resources.maxParallel > 0 ? "%\(resources.maxParallel)" : ""
     var lines = [
       "#!/bin/bash",
-      "#SBATCH --job-name=ranklab-\(first.variant.config.name)",
-      "#SBATCH --array=\(unfinished.map(String.init).joined(separator: ","))%\(jobs)",
+      "#SBATCH --job-name=\(name)",
+      "#SBATCH --array=\(SlurmQueue.arraySpec(indices))\(throttle)",
       "#SBATCH --output=\(logs.path)/%A_%a.log",
-      "#SBATCH --cpus-per-task=1",
-      "#SBATCH --requeue",
+      "#SBATCH --cpus-per-task=\(resources.cpusPerTask)",
     ]
-    if let partition { lines.append("#SBATCH --partition=\(partition)") }
-    if let time { lines.append("#SBATCH --time=\(time)") }
-    if let mem { lines.append("#SBATCH --mem=\(mem)") }
+    if resources.requeue { lines.append("#SBATCH --requeue") }
+    for (flag, value) in [
+      ("partition", resources.partition), ("account", resources.account),
+      ("qos", resources.qos), ("time", resources.time), ("mem", resources.mem),
+    ] {
+      if let value { lines.append("#SBATCH --\(flag)=\(value)") }
+    }
+    lines += resources.extra.map { "#SBATCH \($0)" }
     lines += [
       "# One planned run per task (see `ranklab sweep ... --list`); a finished one is skipped.",
-      "export OPENBLAS_NUM_THREADS=1",
-      "cd \(quote(FileManager.default.currentDirectoryPath))",
-      "exec " + command.joined(separator: " "),
+      "export OPENBLAS_NUM_THREADS=\(resources.cpusPerTask)",
+      "cd \(quote(workingDirectory))",
     ]
+    lines += resources.setup
+    lines.append("exec " + command.joined(separator: " "))
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// Writes `sweep.sbatch` in the sweep's directory, an array with one task per run to submit,
+  /// submits it with `sbatch`, records the job in sweep.json and prints its id. Runs already
+  /// queued or running in a job of this sweep are not submitted again; `--retry-failed` submits
+  /// only the runs that stopped without finishing. Slurm's SIGTERM on preemption or `scancel`
+  /// makes a task checkpoint and stop; submitting again continues it.
+  private func submitToSlurm(_ plan: [Planned], resources: SlurmConfig) throws {
+    guard let first = plan.first, let root = root(plan) else { return }
+    let planFile = SweepPlanFile.read(in: root)
+    let name = "ranklab-\(first.variant.config.name)"
+    var queue: SlurmQueue?
+    let names = Set((planFile?.submissions ?? []).map(\.name))
+    if !names.isEmpty {
+      let read = SlurmQueue.read(names: names.sorted())
+      if let problem = read.problem {
+        throw CommandFailure(
+          "cannot read Slurm's queue (\(problem)), so runs already queued could be submitted twice; run where squeue works"
+        )
+      }
+      queue = read.queue
+    }
+    let states = SweepRunState.assess(
+      plan.map { (Self.relative($0, to: root), $0.directory) }, plan: planFile, queue: queue)
+    let chosen = zip(plan, states).filter { _, state in
+      retryFailed
+        ? state.stoppedUnfinished : ![.finished, .running, .queued].contains(state.state)
+    }
+    .map(\.0)
+    let active = states.filter { [.running, .queued].contains($0.state) }.count
+    guard !chosen.isEmpty else {
+      let finished = states.filter { $0.state == .finished }.count
+      print(
+        "sweep: nothing to submit: \(finished) of \(plan.count) runs finished, \(active) queued or running"
+          + (retryFailed ? ", none stopped unfinished" : ""))
+      return
+    }
+    let logs = root.appendingPathComponent("slurm-logs")
+    try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
     let script = root.appendingPathComponent("sweep.sbatch")
-    try AtomicFile.write(Array((lines.joined(separator: "\n") + "\n").utf8), to: script)
+    try AtomicFile.write(
+      Array(
+        sbatchScript(
+          name: name, indices: chosen.map(\.index), resources: resources, logs: logs,
+          workingDirectory: FileManager.default.currentDirectoryPath
+        ).utf8), to: script)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["sbatch", "--parsable", script.path]
@@ -190,41 +314,49 @@ struct SweepCommand: ParsableCommand {
       throw CommandFailure(
         "cannot run sbatch (\(error)); is Slurm installed? (bench/local-slurm.sh)")
     }
-    let id = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-      .trimmingCharacters(in: .whitespacesAndNewlines)
+    // --parsable prints `id` or `id;cluster`.
+    let id =
+      String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init)
+      ?? ""
     let why = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
+    guard process.terminationStatus == 0, !id.isEmpty else {
       throw CommandFailure(
         "sbatch \(script.path) failed: \(why.trimmingCharacters(in: .whitespacesAndNewlines))")
     }
+    let submission = SlurmSubmission(
+      job: id, name: name, submitted: ISO8601DateFormatter().string(from: Date()),
+      tasks: chosen.compactMap { planned in
+        Self.relative(planned, to: root).map { SlurmSubmission.Task(index: planned.index, run: $0) }
+      })
+    var recorded = planFile ?? SweepPlanFile(config: config, runs: [])
+    recorded.submissions = (recorded.submissions ?? []) + [submission]
+    try recorded.write(in: root)
     print(
-      "sweep: submitted \(unfinished.count) of \(plan.count) runs as Slurm job \(id) (\(script.path); logs in \(logs.path)); follow it with `ranklab status \(root.path)`"
+      "sweep: submitted \(chosen.count) of \(plan.count) runs"
+        + (retryFailed ? " (those that stopped unfinished)" : "")
+        + " as Slurm job \(id) (\(script.path); logs in \(logs.path))"
+        + (active > 0 ? "; \(active) already queued or running" : "")
+        + "; follow it with `ranklab status \(root.path)`"
     )
   }
 
   /// sweep.json in the sweep's directory, for `ranklab status` (runs of variants whose
-  /// directories lie elsewhere, a name swept, are left out).
+  /// directories lie elsewhere, a name swept, are left out); earlier Slurm submissions are kept.
   private func writePlanFile(_ plan: [Planned]) throws {
-    guard let first = plan.first else { return }
-    let root = URL(fileURLWithPath: out ?? "runs/\(first.variant.config.name)").standardizedFileURL
-    let prefix = root.path + "/"
-    let runs = plan.map { $0.directory.url.standardizedFileURL.path }.filter {
-      $0.hasPrefix(prefix)
-    }
-    .map { String($0.dropFirst(prefix.count)) }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    try AtomicFile.write(
-      Array(try encoder.encode(SweepPlanFile(config: config, runs: runs))),
-      to: root.appendingPathComponent(SweepPlanFile.name))
+    guard let root = root(plan) else { return }
+    let runs = plan.compactMap { Self.relative($0, to: root) }
+    var file = SweepPlanFile(config: config, runs: runs)
+    file.submissions = SweepPlanFile.read(in: root)?.submissions
+    try file.write(in: root)
   }
 
-  func makePlan() throws -> [Planned] {
+  func makePlan() throws -> (runs: [Planned], slurm: SlurmConfig) {
     var extra = overrides
     if let seeds { extra.append("seeds=[\(seeds)]") }
-    let variants = try ExperimentPlan(file: config, overrides: extra).variants
+    let experiment = try ExperimentPlan(file: config, overrides: extra)
+    let variants = experiment.variants
     var plan: [Planned] = []
     for variant in variants {
       if (variant.config.agent.distill?.rounds ?? 1) > 1 {
@@ -239,7 +371,7 @@ struct SweepCommand: ParsableCommand {
             directory: ExperimentPlan.directory(out: out, variant: variant, seed: seed)))
       }
     }
-    return plan
+    return (plan, experiment.slurm)
   }
 
   private func printPlan(_ plan: [Planned]) {
@@ -300,11 +432,22 @@ struct SweepCommand: ParsableCommand {
     environment["OPENBLAS_NUM_THREADS"] = "1"
     let common = taskArguments
 
+    let jobs = self.jobs ?? 1
     let skipped = plan.filter { $0.directory.state() == .finished }.count
     var waiting = plan.filter { $0.directory.state() != .finished }
+    var left = 0
+    if retryFailed {
+      // Only what stopped unfinished; runs never started wait for a plain sweep.
+      let all = waiting.count
+      waiting = waiting.filter { [.failed, .interrupted].contains($0.directory.state()) }
+      left = all - waiting.count
+    }
     let resumed = waiting.filter { !$0.directory.checkpointFiles().isEmpty }.count
     print(
-      "sweep: \(plan.count) runs: \(skipped) finished before (skipped), \(resumed) to resume, \(waiting.count - resumed) to start; \(jobs) at a time"
+      "sweep: \(plan.count) runs: \(skipped) finished before (skipped), "
+        + (retryFailed
+          ? "\(waiting.count) stopped unfinished to retry (\(left) others left alone), " : "")
+        + "\(resumed) to resume, \(waiting.count - resumed) to start; \(jobs) at a time"
     )
     var running: [(planned: Planned, process: Process, started: Date)] = []
     var done = skipped
@@ -366,7 +509,8 @@ struct SweepCommand: ParsableCommand {
     progress.clear()
     print(
       "sweep: \(done)/\(plan.count) done, \(failed.count) failed"
-        + (failed.isEmpty ? "" : "; running the same command again retries them"))
+        + (failed.isEmpty
+          ? "" : "; running the same command again (or with --retry-failed) retries them"))
     if RunInterruption.signal != 0 {
       print("sweep: interrupted; running the same command again resumes it")
       throw ExitCode(128 + RunInterruption.signal)

@@ -132,4 +132,35 @@ import Testing
     #expect(html.contains("href=\"report-replays/"))
     #expect(!html.contains("href=\"../"))
   }
+
+  /// A sweep's directory as `report` and `plot` read it: grouped by its swept keys (`by` keeps
+  /// the named axes and pools the rest with the seeds), with failed and unfinished runs counted
+  /// beside their group but kept out of its figures.
+  @Test func sweepDirectoriesGroupBySweptKeysAndLeaveUnfinishedRunsOut() throws {
+    let root = try PlotFixtures.directory()
+    for (lr, hidden, seed, status, srank) in [
+      ("1e-3", "8", 0, "finished", 10), ("1e-3", "16", 0, "finished", 20),
+      ("1e-2", "8", 0, "finished", 30), ("1e-2", "16", 0, "failed", 99),
+    ] {
+      let run = root.appendingPathComponent("sw/lr=\(lr),hidden=\(hidden)/\(seed)")
+      try PlotFixtures.write(
+        "{\"step\":1,\"rank/srank\":\(srank)}\n", to: run.appendingPathComponent("metrics.jsonl"))
+      try PlotFixtures.write(
+        #"{"name":"sw","variant":"lr=\#(lr),hidden=\#(hidden)","seed":\#(seed),"status":"\#(status)"}"#,
+        to: run.appendingPathComponent("run.json"))
+    }
+    let sweep = root.appendingPathComponent("sw").path
+    #expect(try RunGroup.load(paths: [sweep]).map(\.label).count == 4)
+    let byRate = try RunGroup.load(paths: [sweep], by: ["lr"])
+    #expect(byRate.map(\.label) == ["lr=1e-2", "lr=1e-3"])
+    let table = FinalFigures(byRate, metrics: ["rank/srank"])
+    #expect(
+      table.rows[1].cells[0] == FinalFigures.Cell(mean: 15, std: 7.0710678118654755, seeds: 2))
+    // The failed run's last value (99) is not a final one.
+    #expect(table.rows[0].cells[0] == FinalFigures.Cell(mean: 30, std: 0, seeds: 1))
+    #expect(table.html.contains("<td>2 <span class=\"sd\">(1 failed)</span></td>"))
+    #expect(throws: PlotError.unknownAxis("rate", known: ["lr", "hidden"])) {
+      try RunGroup.load(paths: [sweep], by: ["rate"])
+    }
+  }
 }

@@ -13,6 +13,11 @@ public enum ConfigDocumentation {
     text += try Yams.serialize(node: tree, sortKeys: false)
     text +=
       "# sweep: {key.path: [values]} or {key.path: {label: NAME, values: [...]}} expands into one run per combination.\n"
+    // The sweep's cluster resources sit beside the experiment, never in a run's config.yaml.
+    text +=
+      "# slurm: the resources of `ranklab sweep --backend slurm`'s tasks (Sources/RankLab/Config/SlurmConfig.swift); its flags win over it.\n"
+    let slurm = try Yams.serialize(node: try NodeEncoder().encode(SlurmSection()), sortKeys: false)
+    text += slurm.split(separator: "\n").map { "#   \($0)\n" }.joined()
     var allowed = "# Allowed values:\n"
     for (key, values) in ExperimentConfig.choices.sorted(by: { $0.key < $1.key }) {
       allowed += "#   \(key): \(values.joined(separator: ", "))\n"

@@ -29,8 +29,24 @@ extension ConfigLoader {
       parsedOverrides.append(parsed)
       overridePaths[parsed.0] = override
     }
-    let axes = try narrowed(
-      sweepAxes(sweep, file: file), by: parsedOverrides, overrides: overridePaths, file: file)
+    let all = try sweepAxes(sweep, file: file)
+    // A reserved section (the sweep's own `slurm:` resources) is dropped before a variant is
+    // resolved, so sweeping it would silently do nothing.
+    if let reserved = all.flatMap(\.paths).first(where: {
+      $0.first.map(Schema.reservedKeys.contains) ?? false
+    }) {
+      let name = reserved.joined(separator: ".")
+      let mark = sweep.mapping?.first {
+        $0.key.string == name || $0.value.mapping?.keys.contains(Node(name)) == true
+      }?.key.mark
+      throw ConfigError(issues: [
+        issue(
+          file, mark ?? sweep.mark, "sweep.\(name)",
+          "'\(name)' cannot be swept: '\(reserved[0])' is not part of a run's config (one sbatch array serves the whole sweep)"
+        )
+      ])
+    }
+    let axes = try narrowed(all, by: parsedOverrides, overrides: overridePaths, file: file)
     var variants: [Variant<Schema>] = []
     var combination = [Int](repeating: 0, count: axes.count)
     while true {

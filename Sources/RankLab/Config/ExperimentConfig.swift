@@ -26,7 +26,9 @@ public struct ExperimentConfig: ConfigSchema {
 
   public init() {}
 
-  public static let reservedKeys: Set<String> = ["sweep"]
+  /// `sweep:` expands into the variants; `slurm:` (`SlurmConfig`) is the sweep's cluster
+  /// resources, read beside the experiment so that it never enters a run's config.yaml.
+  public static let reservedKeys: Set<String> = ["sweep", "slurm"]
 
   /// The algorithm's defaults (see `AgentConfig.defaults(for:)`).
   public static func defaults(for user: Node) -> ExperimentConfig {

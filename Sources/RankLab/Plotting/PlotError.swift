@@ -11,6 +11,8 @@ public enum PlotError: Error, CustomStringConvertible, Equatable {
   case converterFailed(String)
   /// Input that holds nothing this plot can draw; the message names the file and why.
   case unusable(String)
+  /// `--by` names a sweep axis that no run's variant has.
+  case unknownAxis(String, known: [String])
 
   public var description: String {
     switch self {
@@ -33,6 +35,10 @@ public enum PlotError: Error, CustomStringConvertible, Equatable {
       return "PNG conversion failed: \(message)"
     case .unusable(let message):
       return message
+    case .unknownAxis(let axis, let known):
+      return "--by \(axis): no run here has a sweep axis '\(axis)'; "
+        + (known.isEmpty
+          ? "these runs are not a sweep's variants" : "axes here: \(known.joined(separator: ", "))")
     }
   }
 }

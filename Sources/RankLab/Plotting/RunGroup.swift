@@ -25,13 +25,22 @@ public struct RunGroup: Sendable {
   /// groups keep the order of the paths, and sweep values are in natural order (K=4 < K=16).
   /// `pool` names sweep axes whose values are replicates (the `map` of a study over maps): runs
   /// that differ only in them join one group, `K=16,map=0` and `K=16,map=1` becoming `K=16`.
-  public static func load(paths: [String], pool: [String] = []) throws -> [RunGroup] {
+  /// `by` names the sweep axes to group by instead: every other axis is pooled with the seeds
+  /// (`K` of a sweep over K × learning rate × map gives one group per K); an axis no run has is
+  /// an error naming the axes there are.
+  public static func load(paths: [String], pool: [String] = [], by: [String] = []) throws
+    -> [RunGroup]
+  {
     var groups: [RunGroup] = []
+    var seenAxes: [String] = []
     for (source, path) in paths.enumerated() {
       var local: [RunGroup] = []
       for directory in try RunReader.discover(path) {
         var record = try RunReader.read(directory)
-        record.info.variant = pooledVariant(record.info.variant, pool: pool)
+        for axis in axes(of: record.info.variant) where !seenAxes.contains(axis) {
+          seenAxes.append(axis)
+        }
+        record.info.variant = pooledVariant(record.info.variant, pool: pool, by: by)
         let info = record.info
         if let index = local.firstIndex(where: {
           $0.name == info.name && $0.variant == info.variant
@@ -59,14 +68,27 @@ public struct RunGroup: Sendable {
       }
       groups += local
     }
+    if let missing = by.first(where: { !seenAxes.contains($0) }) {
+      throw PlotError.unknownAxis(missing, known: seenAxes)
+    }
     return relabel(groups)
   }
 
+  /// The axis names of a variant label (`K=16,map=0` → K, map).
+  static func axes(of variant: String?) -> [String] {
+    (variant ?? "").split(separator: ",").compactMap { part in
+      part.split(separator: "=", maxSplits: 1).first.map(String.init)
+    }
+  }
+
   /// A variant label without the `axis=value` parts of the pooled axes (nil when none is left).
-  public static func pooledVariant(_ variant: String?, pool: [String]) -> String? {
-    guard let variant, !pool.isEmpty else { return variant }
+  public static func pooledVariant(_ variant: String?, pool: [String], by: [String] = [])
+    -> String?
+  {
+    guard let variant, !pool.isEmpty || !by.isEmpty else { return variant }
     let kept = variant.split(separator: ",").filter { part in
-      !pool.contains { part.hasPrefix("\($0)=") }
+      by.isEmpty
+        ? !pool.contains { part.hasPrefix("\($0)=") } : by.contains { part.hasPrefix("\($0)=") }
     }
     return kept.isEmpty ? nil : kept.joined(separator: ",")
   }

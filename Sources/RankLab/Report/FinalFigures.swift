@@ -1,5 +1,7 @@
 /// The table of final figures: for each group and metric, the mean ± std across runs of each
-/// run's final value, over the runs that did not diverge; diverged runs are listed apart.
+/// run's final value, over the finished runs that did not diverge; diverged runs are listed
+/// apart, and runs that failed or have not finished (a sweep's directory often holds some) are
+/// counted beside the group but kept out of its figures, whose last values are not final.
 public struct FinalFigures: Sendable {
   /// One cell: statistics over the runs that logged the metric.
   public struct Cell: Equatable, Sendable {
@@ -38,9 +40,13 @@ public struct FinalFigures: Sendable {
   ]
 
   public var metrics: [String]
-  /// Per group: its label, how many runs it has, how many diverged, and the cells over the
-  /// others.
-  public var rows: [(label: String, runs: Int, diverged: Int, cells: [Cell?])]
+  /// Per group: its label, how many runs it has, how many diverged, how many are not finished
+  /// by status (`failed`, `interrupted`, `running`), and the cells over the others.
+  public var rows:
+    [(
+      label: String, runs: Int, diverged: Int, unfinished: [(status: String, count: Int)],
+      cells: [Cell?]
+    )]
   public var divergedRuns: [DivergedRun]
 
   public init(_ groups: [RunGroup], metrics: [String]? = nil) {
@@ -64,8 +70,14 @@ public struct FinalFigures: Sendable {
     self.metrics = columns
     var diverged: [DivergedRun] = []
     rows = groups.map { group in
-      let kept = group.runs.filter { $0.outcome?.diverged != true }
-      for run in group.runs where run.outcome?.diverged == true {
+      // A run without a status (no run.json) is taken as finished, as before run.json existed.
+      let finished = group.runs.filter { ($0.info.status ?? "finished") == "finished" }
+      let kept = finished.filter { $0.outcome?.diverged != true }
+      let unfinished = ["failed", "interrupted", "running", "pending"].compactMap { status in
+        let count = group.runs.filter { $0.info.status == status }.count
+        return count > 0 ? (status, count) : nil
+      }
+      for run in finished where run.outcome?.diverged == true {
         let parts = run.directory.pathComponents.suffix(group.variant == nil ? 1 : 2)
         diverged.append(
           DivergedRun(
@@ -76,7 +88,7 @@ public struct FinalFigures: Sendable {
             finalReturn: Self.value(of: run, "eval/final_return_mean")))
       }
       return (
-        group.fullLabel, group.runs.count, group.runs.count - kept.count,
+        group.fullLabel, group.runs.count, finished.count - kept.count, unfinished,
         columns.map { metric in
           let finals = kept.compactMap { Self.value(of: $0, metric) }
           guard !finals.isEmpty else { return nil }
@@ -127,7 +139,8 @@ public struct FinalFigures: Sendable {
   /// The table as HTML, then the diverged runs (if any) in a table of their own.
   public var html: String {
     var out = "<div class=\"scroll\"><table class=\"final\">\n<thead><tr><th>run</th>"
-    out += "<th title=\"runs in the group; diverged runs are left out of the figures\">runs</th>"
+    out +=
+      "<th title=\"runs in the group; diverged and unfinished runs are left out of the figures\">runs</th>"
     for metric in metrics {
       let short = Self.shortName(metric)
       out += "<th title=\"\(SVGMarkup.escape(metric))\">\(SVGMarkup.escape(short))</th>"
@@ -135,7 +148,10 @@ public struct FinalFigures: Sendable {
     out += "</tr></thead>\n<tbody>\n"
     for row in rows {
       out += "<tr><td>\(SVGMarkup.escape(row.label))</td><td>\(row.runs)"
-      out += row.diverged > 0 ? " <span class=\"sd\">(\(row.diverged) diverged)</span>" : ""
+      let apart =
+        (row.diverged > 0 ? ["\(row.diverged) diverged"] : [])
+        + row.unfinished.map { "\($0.count) \($0.status)" }
+      out += apart.isEmpty ? "" : " <span class=\"sd\">(\(apart.joined(separator: ", ")))</span>"
       out += "</td>"
       for cell in row.cells {
         guard let cell else {
