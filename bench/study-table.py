@@ -51,10 +51,21 @@ def load_runs(root, config):
             summary = json.load(open(summary_path))
             by_iteration = {}
             last_q = None
+            # Runs before Monte-Carlo logged train/fitting_iterations: one iteration per
+            # train_freq environment steps, read from the run's config.yaml.
+            phase = None
+            config_text = open(os.path.join(sdir, "config.yaml")).read()
+            match = re.search(r"^\s*train_freq:\s*(\d+)", config_text, re.M)
+            if match:
+                phase = int(match.group(1))
             for line in open(os.path.join(sdir, "metrics.jsonl")):
                 row = json.loads(line)
-                if "rank/srank" in row and "train/fitting_iterations" in row:
+                if "rank/srank" not in row:
+                    pass
+                elif "train/fitting_iterations" in row:
                     by_iteration[row["train/fitting_iterations"]] = row["rank/srank"]
+                elif phase and "train/gradient_steps" in row:
+                    by_iteration[row["step"] // phase] = row["rank/srank"]
                 if row.get("rank/q_abs_max") is not None:
                     last_q = row["rank/q_abs_max"]
             # The rule of RunSummary.diverged (recomputed, so summaries written under an earlier

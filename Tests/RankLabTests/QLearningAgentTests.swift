@@ -140,6 +140,20 @@ import Testing
     #expect(agent.batch.returns.prefix(agent.batch.count).allSatisfy { !$0.isNaN })
   }
 
+  @Test func monteCarloCountsOneFittingIterationPerTrainingPhase() {
+    let (agent, replay) = Self.agent {
+      $0.algorithm = .mc
+      $0.gradientSteps = 3
+    }
+    func iterations() -> Double? {
+      agent.statusMetrics(step: 0).first { $0.key == "train/fitting_iterations" }?.value
+    }
+    #expect(iterations() == 0)
+    _ = agent.train(replay: replay, gradientSteps: 3, step: 0)
+    _ = agent.train(replay: replay, gradientSteps: 3, step: 0)
+    #expect(iterations() == 2)
+  }
+
   @Test func advantageLearningSubtractsTheScaledActionGap() {
     let (plain, replay) = Self.agent { _ in }
     let (shaped, _) = Self.agent { $0.dqn?.advantageLearning = 0.5 }

@@ -495,6 +495,12 @@ public final class QLearningAgent: Agent {
     ]
     if config.fqi != nil {
       values.append(("train/fitting_iterations", Double(gradientStepsTaken / targetEvery)))
+    } else if config.algorithm == .mc {
+      // Monte-Carlo regression has no target to refresh: one fitting iteration is one training
+      // phase of gradient_steps steps onto the returns, as in FQI's protocol, so the control
+      // plots on the same axis.
+      values.append(
+        ("train/fitting_iterations", Double(gradientStepsTaken / max(config.gradientSteps, 1))))
     }
     return values
   }
