@@ -4,8 +4,9 @@
     python3 bench/study-table.py runs            # the study's output directory (bench/study.sh)
 
 Reads <dir>/<config>/<variant>/<seed>/{summary.json,metrics.jsonl} for the study configs that
-exist there and prints markdown: final srank by K (mean +- std over maps x seeds; diverged runs,
-those whose largest |Q| on the probe passed the value bound, apart), srank against fitting
+exist there and prints markdown: final srank by K (mean +- std over maps x seeds; diverged runs
+apart: those whose final |Q| on the probe ends more than a tenth past the value bound, or whose
+largest passed twice it, as summary.json's "diverged"), srank against fitting
 iterations, final return, and one row per run. Only the standard library: numbers are the
 runs' own, nothing is smoothed or dropped except as said in the headings.
 """
@@ -22,7 +23,7 @@ CONFIGS = [
     ("fqi-gridworld-equal-steps", "FQI, equal gradient steps"),
     ("fqi-gridworld-penalty", "FQI K=64, penalty sweep"),
 ]
-ITERATIONS = [10, 60, 150, 300, 450, 600]
+ITERATIONS = [10, 60, 150, 300, 450, 600, 1200, 2400]  # equal-steps runs go to 2400
 
 
 def mean_std(values):

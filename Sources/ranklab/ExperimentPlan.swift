@@ -22,7 +22,7 @@ struct ExperimentPlan {
     guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
       throw CommandFailure("cannot read config file '\(file)': no such file, or not readable UTF-8")
     }
-    try Self.refuseEmpty(text, file: file)
+    try Self.refuseEmpty(text, file: file, overrides: overrides)
     let loaded: [ConfigLoader.Variant<ExperimentConfig>]
     do {
       loaded = try ConfigLoader.loadVariants(
@@ -58,7 +58,7 @@ struct ExperimentPlan {
   }
 
   /// A config with no keys (empty, or only comments) would silently run every default.
-  static func refuseEmpty(_ text: String, file: String) throws {
+  static func refuseEmpty(_ text: String, file: String, overrides: [String]) throws {
     let keys = text.split(whereSeparator: \.isNewline).contains {
       let line = $0.trimmingCharacters(in: .whitespaces)
       return !line.isEmpty && !line.hasPrefix("#") && line != "---" && line != "{}"
@@ -66,6 +66,18 @@ struct ExperimentPlan {
     guard keys else {
       throw CommandFailure(
         "\(file): the config is empty; give at least `env` and `agent` (see Configs/ or `ranklab run --help-config`)"
+      )
+    }
+    // Without `agent` (e.g. only a name) the defaults would run a whole CartPole DQN study.
+    // (`env` may be left out: a multi-task student takes its teachers' environments.)
+    let top = text.split(whereSeparator: \.isNewline).compactMap { line -> Substring? in
+      guard let first = line.first, first.isLetter || first == "_" else { return nil }
+      return line.split(separator: ":", maxSplits: 1).first
+    }
+    let flowStyle = text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{")
+    if !flowStyle, !top.contains("agent"), !overrides.contains(where: { $0.hasPrefix("agent.") }) {
+      throw CommandFailure(
+        "\(file): no `agent` section; give the agent (and `env`) to run (see Configs/ or `ranklab run --help-config`)"
       )
     }
   }

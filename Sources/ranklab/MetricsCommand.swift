@@ -25,7 +25,9 @@ struct MetricsCommand: ParsableCommand {
   func run() throws {
     let text = MetricsCSV.csv(try RunGroup.load(paths: paths))
     if let out {
-      try text.write(toFile: out, atomically: true, encoding: .utf8)
+      do { try text.write(toFile: out, atomically: true, encoding: .utf8) } catch {
+        throw OutputError.failed(out, error)
+      }
     } else {
       FileHandle.standardOutput.write(Data(text.utf8))
     }

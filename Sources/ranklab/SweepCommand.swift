@@ -153,6 +153,18 @@ struct SweepCommand: ParsableCommand {
       try runTask(plan[task])
       return
     }
+    // A run made from another config (a finished one would be skipped, a started one resumed)
+    // would mix two experiments under one sweep: refused before anything runs.
+    let changed = plan.filter { planned in
+      (planned.directory.state() == .finished || !planned.directory.checkpointFiles().isEmpty)
+        && planned.configChanged()
+    }
+    if let first = changed.first {
+      throw CommandFailure(
+        "\(changed.count) run(s) of this sweep were made from another config than this sweep's "
+          + "(first: \(first.directory.config.path)); move them away, or sweep into another --out "
+          + "(`--list` marks them)")
+    }
     // Every run's environments and agent are built before any run starts.
     for planned in plan where planned.directory.state() != .finished {
       do { try planned.makeRun().preflight() } catch {
@@ -375,7 +387,7 @@ struct SweepCommand: ParsableCommand {
   }
 
   private func printPlan(_ plan: [Planned]) {
-    print("index  state        step      directory")
+    print("index  state        step        directory")
     for planned in plan {
       let state = planned.directory.state()
       let info = RunInfo.read(from: planned.directory.runInfo)
@@ -383,7 +395,7 @@ struct SweepCommand: ParsableCommand {
       print(
         String(planned.index).padding(toLength: 7, withPad: " ", startingAt: 0)
           + state.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
-          + step.padding(toLength: 10, withPad: " ", startingAt: 0)
+          + step + String(repeating: " ", count: max(1, 12 - step.count))
           + planned.directory.url.path
           + (planned.configChanged() ? "  (config.yaml differs from this sweep's)" : ""))
     }

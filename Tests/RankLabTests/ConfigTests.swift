@@ -21,7 +21,9 @@ import Yams
     }
   }
 
-  @Test func emptyConfigIsTheDefaults() throws {
+  /// The loader fills what a file leaves out; the commands refuse a file without `agent`
+  /// (`ExperimentPlan.refuseEmpty`, tested in `CommandLineRefusalTests`).
+  @Test func theLoaderFillsAnEmptyConfigWithTheDefaults() throws {
     #expect(try load("") == ExperimentConfig())
   }
 

@@ -352,6 +352,16 @@ import Testing
     let again = try DistillationRounds.plan(
       config: loaded.config, variant: "", seed: 0, experiment: experiment, force: false)
     #expect(again.map(\.start) == [.finished, .finished])
+    // Rounds made from another config are not kept as if they were this one's.
+    var changed = loaded.config
+    changed.steps = 700
+    #expect(throws: StaleRound.self) {
+      _ = try DistillationRounds.plan(
+        config: changed, variant: "", seed: 0, experiment: experiment, force: false)
+    }
+    let forced = try DistillationRounds.plan(
+      config: changed, variant: "", seed: 0, experiment: experiment, force: true)
+    #expect(forced.map(\.start) == [.fresh, .fresh])
   }
 
   @Test func badTeachersAreOneLineErrorsAndNothingIsWritten() throws {

@@ -81,6 +81,15 @@ import Testing
       "\(retry.output)")
     #expect(retry.output.split(separator: "\n").filter { $0.hasPrefix("FAILED") }.count == 2)
 
+    // Finished runs made from another config are not skipped as if they were this sweep's.
+    let changed = try Self.ranklab(
+      sweep + ["--jobs", "2", "--quiet", "--set", "agent.batch_size=16"])
+    #expect(changed.status != 0)
+    #expect(
+      changed.output.contains("2 run(s) of this sweep were made from another config"),
+      "\(changed.output)")
+    #expect(try Self.ranklab(["status", out]).output.contains("2 done, 0 running, 2 failed"))
+
     // The run made by `--task` alone and the one made by the pool equal a plain `run`.
     let single = root.appendingPathComponent("single").path
     let plain = root.appendingPathComponent("plain.yaml")

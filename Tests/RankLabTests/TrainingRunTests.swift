@@ -288,6 +288,8 @@ import Testing
       .write(to: first.directory.config, atomically: true, encoding: .utf8)
     #expect(text.contains("learning_rate: 0.001"))
     #expect(throws: RunError.self) { try Self.makeRun(root).run(resume: true) }
+    // The refusal leaves the run as it was (interrupted), not failed.
+    #expect(first.directory.state() == .interrupted)
     try text.write(to: first.directory.config, atomically: true, encoding: .utf8)
     try Self.makeRun(root).run(resume: true)
     #expect(first.directory.state() == .finished)
@@ -313,7 +315,9 @@ import Testing
     let text = Self.smallConfig.replacingOccurrences(
       of: "learning_rate: 1e-3", with: "learning_rate: 1e30\n  max_grad_norm: 0"
     ).replacingOccurrences(
-      of: "regularizer: {kind: srank_penalty, coefficient: 1e-3}", with: "loss: mse")
+      of: "regularizer: {kind: srank_penalty, coefficient: 1e-3}", with: "loss: mse"
+    ).replacingOccurrences(of: "checkpoint: {every: 1000}", with: "checkpoint: {every: 100}")
+    // Checkpoints at steps 100 and 200 come before the first update (learning_starts 200).
     let run = try Self.makeRun(root, text: text)
     var caught: NonFiniteValue?
     do { try run.run() } catch let error as NonFiniteValue { caught = error }
@@ -323,6 +327,9 @@ import Testing
     #expect(info.status == "failed")
     #expect(info.error?.contains("step \(error.step): train/loss") == true)
     #expect(run.directory.state() == .failed)
+    let newest = try #require(run.directory.checkpointFiles().first, "a good checkpoint is kept")
+    #expect(error.lastCheckpoint == newest.path)
+    #expect(info.error?.contains("kept its last good checkpoint (\(newest.path))") == true)
     for file in run.directory.checkpointFiles() {
       let archive = try CheckpointArchive.read(from: file)
       #expect(archive.firstNonFiniteSection(excluding: ["replay/", "loop/"]) == nil)

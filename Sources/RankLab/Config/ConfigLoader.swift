@@ -68,7 +68,9 @@ public enum ConfigLoader {
     let path = text[..<equals].split(separator: ".").map(String.init)
     let valueText = String(text[text.index(after: equals)...])
     do {
-      let value = try Yams.compose(yaml: valueText) ?? Node("null", Tag(.null))
+      // An empty value is YAML null (plain style, so the schema checks see it as null).
+      let value =
+        try Yams.compose(yaml: valueText) ?? Node.scalar(.init("null", Tag(.null), .plain))
       return (path, value)
     } catch {
       throw ConfigError(issues: [

@@ -41,7 +41,14 @@ public enum DistillationRounds {
       let yaml = try Yams.serialize(node: try NodeEncoder().encode(round), sortKeys: false)
       let run = TrainingRun(
         config: round, variant: label, seed: seed, directory: directory, resolvedYAML: yaml)
-      rounds.append(Round(number: number, run: run, start: force ? .fresh : start(of: directory)))
+      let start = force ? Start.fresh : start(of: directory)
+      if start != .fresh,
+        let written = try? String(contentsOf: directory.config, encoding: .utf8), written != yaml
+      {
+        // Keeping (or resuming) a round made from another config would mix two experiments.
+        throw StaleRound(config: directory.config.path)
+      }
+      rounds.append(Round(number: number, run: run, start: start))
       teacher = [directory.url.path]
     }
     return rounds
@@ -57,5 +64,13 @@ public enum DistillationRounds {
       return .finished
     }
     return directory.checkpointFiles().isEmpty ? .fresh : .resume
+  }
+}
+
+/// A round directory that holds a run made from another config than this command's.
+public struct StaleRound: Error, CustomStringConvertible {
+  public var config: String
+  public var description: String {
+    "\(config) was made from another config than this command's; move the rounds away, or run with --force to train them again"
   }
 }

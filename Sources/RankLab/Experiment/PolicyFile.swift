@@ -70,9 +70,13 @@ public enum PolicyFile {
     {
       url = url.appendingPathComponent(name)
       guard FileManager.default.fileExists(atPath: url.path) else {
-        throw PolicyError(
-          "\(path): no \(name) here; only a finished run writes one (is the run still going? `ranklab run --resume \(path)` finishes it)"
-        )
+        // The hint fits what the directory is: a run (resume it) or something else (name the run).
+        let run = URL(fileURLWithPath: path).appendingPathComponent("run.json")
+        let hint =
+          FileManager.default.fileExists(atPath: run.path)
+          ? "only a finished run writes one (is the run still going? `ranklab run --resume \(path)` finishes it)"
+          : "this is not a run directory; give a run directory (holding run.json and \(name)) or the policy file"
+        throw PolicyError("\(path): no \(name) here; \(hint)")
       }
     } else if !FileManager.default.fileExists(atPath: path) {
       throw PolicyError("\(path): no such run directory or policy file")

@@ -41,8 +41,20 @@ public struct RunInterrupted: Error, CustomStringConvertible {
 public struct NonFiniteValue: Error, CustomStringConvertible {
   public var step: Int
   public var key: String
+  /// The newest checkpoint left in place (nil: the run stopped before its first one).
+  public var lastCheckpoint: String?
+
+  public init(step: Int, key: String, lastCheckpoint: String? = nil) {
+    self.step = step
+    self.key = key
+    self.lastCheckpoint = lastCheckpoint
+  }
 
   public var description: String {
-    "step \(step): \(key) is not finite (NaN or infinite); the run stopped and kept its last good checkpoint. Lower agent.learning_rate or set agent.max_grad_norm"
+    let kept =
+      lastCheckpoint.map { "kept its last good checkpoint (\($0))" }
+      ?? "no checkpoint had been written yet (see checkpoint.every)"
+    return
+      "step \(step): \(key) is not finite (NaN or infinite); the run stopped and \(kept). Lower agent.learning_rate or set agent.max_grad_norm"
   }
 }

@@ -43,15 +43,26 @@ public final class TrainingRun {
       return try run(prototype: environment, resume: resume)
     } catch let error where lock == nil {
       throw error  // refused before the run began: nothing written, nothing to record
+    } catch let refused as RunError {
+      // Refused to resume: the run is as it was (interrupted, say), not failed.
+      guard case .resumeRefused = refused else {
+        try? writeInfo(status: "failed", step: lastStep, error: "\(refused)")
+        throw refused
+      }
+      throw refused
     } catch var interrupted as RunInterrupted {
       interrupted.directory = directory.url
       try? writeInfo(status: "interrupted", step: interrupted.step)
       throw interrupted
     } catch {
       // Foundation's file errors name no path: say which file and what to do.
-      let shown: any Error =
+      var shown: any Error =
         error is OutputError || (error as NSError).domain == NSCocoaErrorDomain
         ? OutputError.failed(directory.url.path, error) : error
+      if var nonFinite = error as? NonFiniteValue {
+        nonFinite.lastCheckpoint = directory.checkpointFiles().first?.path
+        shown = nonFinite
+      }
       try? writeInfo(status: "failed", step: lastStep, error: "\(shown)")
       throw shown
     }
@@ -166,7 +177,7 @@ public final class TrainingRun {
       if archive.names.contains("run/config_hash") {
         let started = try archive.json("run/config_hash", as: String.self)
         guard started == configHash else {
-          throw RunError.unsupported(
+          throw RunError.resumeRefused(
             "\(directory.config.path) changed since the run started (its checkpoints were made with another config); restore the file, or start a new run from the edited config with `ranklab run CONFIG --out DIR`"
           )
         }
@@ -393,10 +404,12 @@ public struct RunSummary: Codable, Sendable {
 /// Why a run cannot start.
 public enum RunError: Error, CustomStringConvertible {
   case unsupported(String)
+  /// A resume refused before anything was written (run.json keeps what it said).
+  case resumeRefused(String)
 
   public var description: String {
     switch self {
-    case .unsupported(let why): return why
+    case .unsupported(let why), .resumeRefused(let why): return why
     }
   }
 }

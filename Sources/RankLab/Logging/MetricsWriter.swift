@@ -103,7 +103,29 @@ public enum OutputError: Error, CustomStringConvertible {
   public static func failed(_ path: String, _ error: any Error) -> OutputError {
     if let output = error as? OutputError { return output }
     let path = (error as NSError).userInfo[NSFilePathErrorKey] as? String ?? path
-    return .cannotWrite(path, reason: reason(error))
+    return .cannotWrite(path, reason: reason(error, at: path))
+  }
+
+  /// Foundation's generic write error (code 512) names no cause, and a missing parent reads
+  /// as "no such file" when the parent is in fact a file: the path itself says which.
+  static func reason(_ error: any Error, at path: String) -> String {
+    let fm = FileManager.default
+    var ancestor = URL(fileURLWithPath: path).deletingLastPathComponent()
+    while ancestor.path != "/" && !fm.fileExists(atPath: ancestor.path) {
+      ancestor = ancestor.deletingLastPathComponent()
+    }
+    var isDirectory: ObjCBool = false
+    if fm.fileExists(atPath: ancestor.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+      return "\(ancestor.path) is a file, not a directory"
+    }
+    let nsError = error as NSError
+    let posix =
+      nsError.domain == NSPOSIXErrorDomain
+      || (nsError.userInfo[NSUnderlyingErrorKey] as? NSError)?.domain == NSPOSIXErrorDomain
+    guard !posix, nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileWriteUnknownError
+    else { return reason(error) }
+    if !fm.isWritableFile(atPath: ancestor.path) { return "\(ancestor.path) is not writable" }
+    return "the file system refused the write"
   }
 
   /// Why a file operation failed, in the words of its POSIX error where there is one.
@@ -123,7 +145,12 @@ public enum OutputError: Error, CustomStringConvertible {
       return String(cString: strerror(EACCES))
     case NSFileWriteVolumeReadOnlyError: return String(cString: strerror(EROFS))
     case NSFileReadNoSuchFileError, NSFileNoSuchFileError: return String(cString: strerror(ENOENT))
-    default: return "\(error)"
+    default:
+      if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError {
+        return reason(underlying)
+      }
+      // Foundation's own words, without its domain and code.
+      return nsError.localizedFailureReason ?? nsError.localizedDescription
     }
   }
 
@@ -133,7 +160,7 @@ public enum OutputError: Error, CustomStringConvertible {
       return "cannot create \(path): check that the directory exists and is writable"
     case .cannotWrite(let path, let reason):
       return
-        "cannot write \(path): \(reason); free space or make the directory writable, then run again (a run continues with `ranklab run --resume DIR`)"
+        "cannot write \(path): \(reason); fix that (a full disk, permissions, a file where a directory should be), then run again (a run continues with `ranklab run --resume DIR`)"
     }
   }
 }

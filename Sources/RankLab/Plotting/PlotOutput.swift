@@ -2,8 +2,14 @@ import Foundation
 
 /// Writes a chart in the format its file name asks for: .svg, .html (interactive) or .png.
 public enum PlotOutput {
+  /// Writes the chart as the file name says (html, png, else svg); a failure names the path.
   public static func write(_ chart: some SVGChart, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
+    do { try writeFile(chart, to: URL(fileURLWithPath: path)) } catch let error as OutputError {
+      throw error
+    } catch { throw OutputError.failed(path, error) }
+  }
+
+  static func writeFile(_ chart: some SVGChart, to url: URL) throws {
     switch url.pathExtension.lowercased() {
     case "html", "htm":
       var page = HTMLPage(title: chart.title)
