@@ -233,6 +233,21 @@ import Testing
     episodes.episodeEnded(return: 0, cost: 1, length: 5)
     #expect(abs(episodes.critic.startValue - 0.05) < 1e-12)
     #expect(abs(episodes.critic.multiplier - 0.05 * 0.9) < 1e-12)
+    // multiplier_from policy_critic ascends on the critic's E_π Q_C over the minibatches since
+    // the last episode, counted in failures (÷ (1 − γ_C)), whatever the episode cost; before
+    // any gradient step it waits.
+    let (policy, replay) = try Self.agent(
+      env: "gridworld/lava", safety: ", multiplier_from: policy_critic, initial_multiplier: 1")
+    policy.episodeEnded(return: 0, cost: 1, length: 5)
+    #expect(policy.critic.multiplier == 1)
+    try Self.prepare(policy, replay)
+    policy.critic.learn(policy.sac)
+    policy.critic.learn(policy.sac)
+    let (sum, steps) = policy.critic.policySinceEpisode
+    #expect(steps == 2 && sum > 0)
+    policy.episodeEnded(return: 0, cost: 0, length: 5)
+    #expect(abs(policy.critic.multiplier - (1 + 0.05 * (sum / 2 / 0.5 - 0.1))) < 1e-9)
+    #expect(policy.critic.policySinceEpisode.steps == 0)
   }
 
   @Test func badSafetyInputIsAOneLineError() throws {
@@ -251,6 +266,8 @@ import Testing
     #expect(nStep.first?.contains("first step's cost") == true)
     let dqn = try problems("safety: {method: lagrangian}")
     #expect(dqn.first?.contains("stands on SAC") == true)
+    let source = try problems(sac + "safety: {method: lagrangian, multiplier_from: policy_critic}")
+    #expect(source.count == 1 && source[0].contains("safety.multiplier_from"))
     let method = try problems(sac + "safety: {method: safest}")
     #expect(method.first?.contains("safety.method") == true)
     // An environment without a failure signal: refused before anything is written.

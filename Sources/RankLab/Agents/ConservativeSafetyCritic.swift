@@ -303,6 +303,7 @@ public final class SafeSACAgent: Agent {
 public final class SafetyCritic: CostConstraint {
   let method: SafetyConfig.Method
   let failureEstimate: SafetyConfig.FailureEstimate
+  let multiplierFrom: SafetyConfig.MultiplierSource
   let alpha: Float
   let chi: Double
   /// γ_C (`safety.gamma`).
@@ -339,11 +340,15 @@ public final class SafetyCritic: CostConstraint {
   /// Sums since the figures were last taken: (loss, reversed-CQL gap, Q_C at the policy's
   /// actions, steps).
   var sums: (loss: Double, gap: Double, policyValue: Double, steps: Int) = (0, 0, 0, 0)
+  /// Σ E_π Q_C over the minibatches since the last training episode ended, and their count
+  /// (`multiplier_from: policy_critic`).
+  var policySinceEpisode: (sum: Double, steps: Int) = (0, 0)
 
   init(context: AgentContext, sac: SACAgent) throws {
     let safety = context.config.safety
     method = safety.method
     failureEstimate = safety.failureEstimate
+    multiplierFrom = safety.multiplierFrom
     alpha = Float(safety.alpha)
     chi = safety.chi
     gamma = Float(safety.gamma)
@@ -401,7 +406,14 @@ public final class SafetyCritic: CostConstraint {
 
   /// λ ← max(0, λ + lr (C − χ)) after a training episode with summed cost C.
   func updateMultiplier(episodeCost: Double) {
-    let failures = method == .csc && failureEstimate == .critic ? startValue : episodeCost
+    var failures = method == .csc && failureEstimate == .critic ? startValue : episodeCost
+    if method == .csc && multiplierFrom == .policyCritic {
+      // Before the critic learns there is no estimate: λ waits.
+      guard policySinceEpisode.steps > 0 else { return }
+      failures =
+        policySinceEpisode.sum / Double(policySinceEpisode.steps) / Double(1 - gamma)
+      policySinceEpisode = (0, 0)
+    }
     multiplier = max(0, multiplier + multiplierLearningRate * (failures - chi))
   }
 
@@ -424,6 +436,8 @@ public final class SafetyCritic: CostConstraint {
     sums.gap += Double(loss.gap)
     sums.policyValue += Double(loss.policyValue)
     sums.steps += 1
+    policySinceEpisode.sum += Double(loss.policyValue)
+    policySinceEpisode.steps += 1
   }
 
   /// Computes Q_C's loss on SAC's minibatch (TD + α · gap) and, with `gradients`, writes its
@@ -595,6 +609,9 @@ public final class SafetyCritic: CostConstraint {
     var multiplier: Double
     var startValue: Double
     var adamStep: Int
+    /// Absent in checkpoints written before `multiplier_from` (read as nothing accumulated).
+    var policySum: Double?
+    var policySteps: Int?
   }
 
   func save(into archive: inout CheckpointArchive) throws {
@@ -604,7 +621,9 @@ public final class SafetyCritic: CostConstraint {
     archive.put("agent/adam_v/safety_critic", array: optimizer.secondMoment)
     try archive.put(
       "agent/safety_state",
-      json: State(multiplier: multiplier, startValue: startValue, adamStep: optimizer.step))
+      json: State(
+        multiplier: multiplier, startValue: startValue, adamStep: optimizer.step,
+        policySum: policySinceEpisode.sum, policySteps: policySinceEpisode.steps))
   }
 
   func load(from archive: CheckpointArchive) throws {
@@ -618,5 +637,6 @@ public final class SafetyCritic: CostConstraint {
       secondMoment: try archive.array("agent/adam_v/safety_critic", of: Float.self, count: count))
     multiplier = state.multiplier
     startValue = state.startValue
+    policySinceEpisode = (state.policySum ?? 0, state.policySteps ?? 0)
   }
 }

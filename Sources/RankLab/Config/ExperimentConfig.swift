@@ -104,6 +104,7 @@ public struct ExperimentConfig: ConfigSchema {
     "smerl.discriminator.activation": Activation.allCases.map(\.rawValue),
     "safety.method": SafetyConfig.Method.allCases.map(\.rawValue),
     "safety.failure_estimate": SafetyConfig.FailureEstimate.allCases.map(\.rawValue),
+    "safety.multiplier_from": SafetyConfig.MultiplierSource.allCases.map(\.rawValue),
     "agent.distill.loss": DistillConfig.Loss.allCases.map(\.rawValue),
     "agent.distill.data": DistillConfig.Data.allCases.map(\.rawValue),
     "agent.distill.ensemble": DistillConfig.Ensemble.allCases.map(\.rawValue),

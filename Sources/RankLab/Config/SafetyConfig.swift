@@ -26,8 +26,22 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     case critic
   }
 
+  /// What the multiplier's ascent compares with χ.
+  public enum MultiplierSource: String, Codable, CaseIterable, Sendable {
+    /// Each training episode's summed cost (the filtered policy's failures), or with
+    /// `failure_estimate: critic` the critic's V_C.
+    case episodeCost = "episode_cost"
+    /// The critic's estimate of the unfiltered policy's own failures on the states it learns
+    /// from: the mean of E_{a~π} Q_C(s, a) over the minibatches since the last episode, divided
+    /// by 1 − γ_C (Q_C's horizon) to count failures. The filtered episodes fail little by
+    /// design, so their cost lets λ fall to 0 while π's own draws stay unsafe; this keeps λ up
+    /// until π itself proposes actions the critic accepts (`csc` only).
+    case policyCritic = "policy_critic"
+  }
+
   public var method = Method.none
   public var failureEstimate = FailureEstimate.episodes
+  public var multiplierFrom = MultiplierSource.episodeCost
   /// χ: the allowed failure rate, the expected failures per episode the constraint admits,
   /// within (0, 1).
   public var chi = 0.1
@@ -50,6 +64,7 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case method, chi, alpha, gamma
     case failureEstimate = "failure_estimate"
+    case multiplierFrom = "multiplier_from"
     case maxSamples = "max_samples"
     case multiplierLearningRate = "multiplier_learning_rate"
     case initialMultiplier = "initial_multiplier"
@@ -77,6 +92,9 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     require(multiplierLearningRate > 0, "multiplier_learning_rate", "must be positive")
     require(initialMultiplier >= 0, "initial_multiplier", "must be non-negative")
     require(valueSmoothing > 0 && valueSmoothing <= 1, "value_smoothing", "must be within (0, 1]")
+    require(
+      multiplierFrom == .episodeCost || method == .csc, "multiplier_from",
+      "'policy_critic' reads the safety critic, which only method csc has")
     if nStep != 1 {
       problems.append(
         (
