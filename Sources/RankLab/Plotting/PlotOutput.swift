@@ -4,9 +4,12 @@ import Foundation
 public enum PlotOutput {
   /// Writes the chart as the file name says (html, png, else svg); a failure names the path.
   public static func write(_ chart: some SVGChart, to path: String) throws {
-    do { try writeFile(chart, to: URL(fileURLWithPath: path)) } catch let error as OutputError {
-      throw error
-    } catch { throw OutputError.failed(path, error) }
+    do { try writeFile(chart, to: URL(fileURLWithPath: path)) } catch {
+      // Only Foundation's file errors, which name no path, are rewritten.
+      let domain = (error as NSError).domain
+      guard domain == NSCocoaErrorDomain || domain == NSPOSIXErrorDomain else { throw error }
+      throw OutputError.failed(path, error)
+    }
   }
 
   static func writeFile(_ chart: some SVGChart, to url: URL) throws {
