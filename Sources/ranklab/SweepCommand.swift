@@ -116,7 +116,7 @@ struct SweepCommand: ParsableCommand {
       guard let text = try? String(contentsOf: directory.config, encoding: .utf8) else {
         return false
       }
-      return text != variant.yaml
+      return ExperimentConfig.differ(written: text, planned: variant.yaml)
     }
   }
 

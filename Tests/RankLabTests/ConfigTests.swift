@@ -21,6 +21,21 @@ import Yams
     }
   }
 
+  /// A run's config.yaml written before a key existed describes the same experiment as today's
+  /// resolved YAML with that key at its default; a changed value does not.
+  @Test func configsDifferByValueNotByTheKeysWrittenOut() throws {
+    let text = "env: {id: gridworld/lava}\nagent: {algorithm: sac}\nsafety: {method: csc}\n"
+    let planned = try ConfigLoader.load(ExperimentConfig.self, text: text, file: "a.yaml")
+      .resolvedYAML
+    #expect(planned.contains("multiplier_from: \"episode_cost\""))
+    let older = planned.replacingOccurrences(of: "  multiplier_from: \"episode_cost\"\n", with: "")
+    #expect(older != planned)
+    #expect(!ExperimentConfig.differ(written: older, planned: planned))
+    let changed = planned.replacingOccurrences(of: "chi: 0.1", with: "chi: 0.2")
+    #expect(changed != planned)
+    #expect(ExperimentConfig.differ(written: changed, planned: planned))
+  }
+
   /// The loader fills what a file leaves out; the commands refuse a file without `agent`
   /// (`ExperimentPlan.refuseEmpty`, tested in `CommandLineRefusalTests`).
   @Test func theLoaderFillsAnEmptyConfigWithTheDefaults() throws {

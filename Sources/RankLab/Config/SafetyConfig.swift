@@ -71,6 +71,26 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     case valueSmoothing = "value_smoothing"
   }
 
+  /// Every key may be absent (its default): policy files written before a key existed load.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    method = try c.decodeIfPresent(Method.self, forKey: .method) ?? method
+    failureEstimate =
+      try c.decodeIfPresent(FailureEstimate.self, forKey: .failureEstimate) ?? failureEstimate
+    multiplierFrom =
+      try c.decodeIfPresent(MultiplierSource.self, forKey: .multiplierFrom) ?? multiplierFrom
+    chi = try c.decodeIfPresent(Double.self, forKey: .chi) ?? chi
+    alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? alpha
+    gamma = try c.decodeIfPresent(Double.self, forKey: .gamma) ?? gamma
+    maxSamples = try c.decodeIfPresent(Int.self, forKey: .maxSamples) ?? maxSamples
+    multiplierLearningRate =
+      try c.decodeIfPresent(Double.self, forKey: .multiplierLearningRate)
+      ?? multiplierLearningRate
+    initialMultiplier =
+      try c.decodeIfPresent(Double.self, forKey: .initialMultiplier) ?? initialMultiplier
+    valueSmoothing = try c.decodeIfPresent(Double.self, forKey: .valueSmoothing) ?? valueSmoothing
+  }
+
   /// One-line problems by key, for `ExperimentConfig.validate`.
   func problems(algorithm: AgentConfig.Algorithm, nStep: Int, smerl: SMERLConfig.Mode) -> [(
     path: String, message: String

@@ -43,7 +43,8 @@ public enum DistillationRounds {
         config: round, variant: label, seed: seed, directory: directory, resolvedYAML: yaml)
       let start = force ? Start.fresh : start(of: directory)
       if start != .fresh,
-        let written = try? String(contentsOf: directory.config, encoding: .utf8), written != yaml
+        let written = try? String(contentsOf: directory.config, encoding: .utf8),
+        ExperimentConfig.differ(written: written, planned: yaml)
       {
         // Keeping (or resuming) a round made from another config would mix two experiments.
         throw StaleRound(config: directory.config.path)
