@@ -347,6 +347,7 @@ final class LatentSkills: MinibatchRelabeler {
       var bonus: Float = 0
       if batch.rewards[i] == 1 {
         bonus = Float(config.alpha) * (logQ[row + z] - logPrior)
+        if config.bonus == .nonnegative { bonus = max(0, bonus) }
         earned += 1
       }
       bonusSum += bonus

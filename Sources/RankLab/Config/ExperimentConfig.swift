@@ -105,6 +105,7 @@ public struct ExperimentConfig: ConfigSchema {
     "safety.method": SafetyConfig.Method.allCases.map(\.rawValue),
     "safety.failure_estimate": SafetyConfig.FailureEstimate.allCases.map(\.rawValue),
     "safety.multiplier_from": SafetyConfig.MultiplierSource.allCases.map(\.rawValue),
+    "smerl.bonus": SMERLConfig.Bonus.allCases.map(\.rawValue),
     "agent.distill.loss": DistillConfig.Loss.allCases.map(\.rawValue),
     "agent.distill.data": DistillConfig.Data.allCases.map(\.rawValue),
     "agent.distill.ensemble": DistillConfig.Ensemble.allCases.map(\.rawValue),
@@ -518,5 +519,19 @@ extension EnvConfig {
     return try ConfigLoader.load(
       ExperimentConfig.self, text: text, file: "the policy's env", overrides: overrides
     ).config.env
+  }
+}
+
+extension ExperimentConfig {
+  /// Whether a run's config.yaml describes another experiment than the planned resolved YAML:
+  /// compared as configs, so that a key added to ranklab since (written out now, absent then,
+  /// so at its default) is no difference.
+  public static func differ(written: String, planned: String) -> Bool {
+    if written == planned { return false }
+    guard
+      let old = try? ConfigLoader.load(ExperimentConfig.self, text: written, file: "config.yaml"),
+      let new = try? ConfigLoader.load(ExperimentConfig.self, text: planned, file: "config.yaml")
+    else { return true }
+    return old.config != new.config
   }
 }

@@ -66,9 +66,30 @@ public struct SMERLConfig: Codable, Equatable, Sendable {
   /// R*: `auto` for the best training-episode return so far, or a number (a known optimum).
   public var targetReturn = Threshold.auto
   public var discriminator = Discriminator()
+  /// The bonus as the paper writes it (`signed`), or floored at 0 (`nonnegative`): log q(z|s′)
+  /// − log p(z) is negative where another latent owns the state, so a near-optimal episode
+  /// that shares another latent's route earns less than a failed one, which earns nothing.
+  public var bonus = Bonus.signed
+
+  public enum Bonus: String, Codable, CaseIterable, Sendable {
+    case signed, nonnegative
+  }
 
   enum CodingKeys: String, CodingKey {
-    case mode, latents, alpha, epsilon, discriminator
+    case mode, latents, alpha, epsilon, discriminator, bonus
     case targetReturn = "target_return"
+  }
+
+  /// Every key may be absent (its default): policy files written before a key existed load.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    mode = try c.decodeIfPresent(Mode.self, forKey: .mode) ?? mode
+    latents = try c.decodeIfPresent(Int.self, forKey: .latents) ?? latents
+    alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? alpha
+    epsilon = try c.decodeIfPresent(Threshold.self, forKey: .epsilon) ?? epsilon
+    targetReturn = try c.decodeIfPresent(Threshold.self, forKey: .targetReturn) ?? targetReturn
+    discriminator =
+      try c.decodeIfPresent(Discriminator.self, forKey: .discriminator) ?? discriminator
+    bonus = try c.decodeIfPresent(Bonus.self, forKey: .bonus) ?? bonus
   }
 }
