@@ -3,6 +3,15 @@ import Testing
 
 /// Bad input on the command line gets a one-line error and writes nothing.
 @Suite struct CommandLineRefusalTests {
+  /// SweepTests' small gridworld config without its sweep, written to `root/tiny.yaml`.
+  static func tinyConfig(_ root: URL, steps: Int = 1000) throws -> URL {
+    let file = root.appendingPathComponent("tiny.yaml")
+    try SweepTests.config.prefix(upTo: SweepTests.config.range(of: "sweep:")!.lowerBound)
+      .replacingOccurrences(of: "steps: 1000", with: "steps: \(steps)")
+      .write(to: file, atomically: true, encoding: .utf8)
+    return file
+  }
+
   /// A config with only a name would run the default CartPole DQN experiment.
   @Test func aConfigWithoutAnAgentIsRefused() throws {
     let root = try temporaryDirectory()
@@ -18,9 +27,7 @@ import Testing
   /// `--set name=` is null, which a name cannot be (it used to run under the name "null").
   @Test func anEmptyNameIsRefused() throws {
     let root = try temporaryDirectory()
-    let file = root.appendingPathComponent("tiny.yaml")
-    try SweepTests.config.prefix(upTo: SweepTests.config.range(of: "sweep:")!.lowerBound)
-      .write(to: file, atomically: true, encoding: .utf8)
+    let file = try Self.tinyConfig(root)
     let out = root.appendingPathComponent("out").path
     let result = try SweepTests.ranklab(["run", file.path, "--out", out, "--set", "name="])
     #expect(result.status != 0)
@@ -33,10 +40,7 @@ import Testing
     let root = try temporaryDirectory()
     let blocker = root.appendingPathComponent("afile")
     try "x".write(to: blocker, atomically: true, encoding: .utf8)
-    let file = root.appendingPathComponent("tiny.yaml")
-    try SweepTests.config.prefix(upTo: SweepTests.config.range(of: "sweep:")!.lowerBound)
-      .replacingOccurrences(of: "steps: 1000", with: "steps: 300")
-      .write(to: file, atomically: true, encoding: .utf8)
+    let file = try Self.tinyConfig(root, steps: 300)
     let runs = root.appendingPathComponent("runs").path
     #expect(
       try SweepTests.ranklab(["run", file.path, "--out", runs, "--seeds", "0", "--quiet"]).status
