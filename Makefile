@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build release demo test test-slurm bench format
+.PHONY: deps build release demo test test-slurm test-disk-full bench format
 
 deps:
 	@if [ ! -f /usr/include/x86_64-linux-gnu/cblas.h ] && [ ! -f /usr/include/cblas.h ] || \
@@ -30,14 +30,20 @@ demo: release
 	@echo "         .build/release/ranklab run Configs/dqn-cartpole.yaml"
 
 # The Swift tests, then the sweep through a real one-machine Slurm (Tests/Slurm/: installs
-# slurm-wlm and munge if missing, and fails when Slurm cannot start).
+# slurm-wlm and munge if missing, and fails when Slurm cannot start), then a run on a full disk
+# (Tests/DiskFull/: a 1 MiB tmpfs).
 test: deps
 	$(SWIFT) test
 	$(MAKE) test-slurm
+	$(MAKE) test-disk-full
 
 test-slurm:
 	$(SWIFT) build
 	$(SUDO) Tests/Slurm/sweep-through-slurm.sh .build/debug/ranklab
+
+test-disk-full:
+	$(SWIFT) build
+	$(SUDO) Tests/DiskFull/disk-full.sh .build/debug/ranklab
 
 bench: release
 	.build/release/ranklab bench envs
