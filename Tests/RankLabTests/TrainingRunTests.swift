@@ -171,7 +171,8 @@ import Testing
   enum KillPoint {
     /// Before the first checkpoint (metrics.jsonl exists).
     case beforeFirstCheckpoint
-    /// While a checkpoint's temporary file is being written (or just after, if missed).
+    /// While a checkpoint's temporary file exists: the process pauses there
+    /// (`RANKLAB_TEST_PAUSE_BEFORE_RENAME_MS`), so the kill lands inside the write for certain.
     case insideCheckpointWrite
     /// Once the newest checkpoint is at least this step, plus a few milliseconds.
     case after(step: Int, delayMicroseconds: UInt32)
@@ -191,15 +192,22 @@ import Testing
     try Self.execute(binary, ["run", config.path, "--out", reference.path, "--quiet"])
     let directory = RunDirectory(experiment: killed, variant: "", seed: 0)
 
-    let points: [(KillPoint, Int32)] = [
+    var points: [(KillPoint, Int32)] = [
       (.beforeFirstCheckpoint, SIGKILL),
       (.insideCheckpointWrite, SIGKILL),
       (.after(step: 3000, delayMicroseconds: 0), SIGTERM),
-      (.after(step: 4000, delayMicroseconds: 7_000), SIGKILL),
       (.insideCheckpointWrite, SIGKILL),
       (.after(step: 7000, delayMicroseconds: 3_000), SIGINT),
-      (.after(step: 9000, delayMicroseconds: 11_000), SIGKILL),
     ]
+    // And three points drawn at random (seeded, so a failure can be replayed): a step past the
+    // previous point's, a delay of up to 20 ms, any of the three signals.
+    var rng = PCG64(seed: 20_261_203)
+    for low in [7500, 8500, 9500] {
+      let step = low + rng.nextInt(below: 1000)
+      let signal = [SIGKILL, SIGTERM, SIGINT][rng.nextInt(below: 3)]
+      points.append(
+        (.after(step: step, delayMicroseconds: UInt32(rng.nextInt(below: 20_000))), signal))
+    }
     var hit = 0
     for (index, (point, signal)) in points.enumerated() {
       let arguments =
@@ -211,8 +219,16 @@ import Testing
       process.arguments = arguments
       process.standardOutput = FileHandle.nullDevice
       process.standardError = FileHandle.nullDevice
+      if case .insideCheckpointWrite = point {
+        var environment = ProcessInfo.processInfo.environment
+        environment["RANKLAB_TEST_PAUSE_BEFORE_RENAME_MS"] = "400"
+        process.environment = environment
+      }
       try process.run()
-      Self.wait(for: point, in: directory, while: process)
+      let reached = Self.wait(for: point, in: directory, while: process)
+      if case .insideCheckpointWrite = point {
+        #expect(reached, "kill point \(index): the checkpoint's temporary file must be seen")
+      }
       guard process.isRunning else {
         process.waitUntilExit()
         continue
@@ -248,32 +264,38 @@ import Testing
     #expect(leftovers.isEmpty)
   }
 
-  static func wait(for point: KillPoint, in directory: RunDirectory, while process: Process) {
+  /// Waits until the point is reached (true) or the process ends or 120 s pass (false).
+  @discardableResult
+  static func wait(for point: KillPoint, in directory: RunDirectory, while process: Process)
+    -> Bool
+  {
     let deadline = Date().addingTimeInterval(120)
     let newest = { () -> Int in
       directory.checkpointFiles().first.flatMap {
         Int($0.deletingPathExtension().lastPathComponent.dropFirst(5))
       } ?? 0
     }
+    // A checkpoint this process wrote: one left by the previous process does not count (a
+    // signal before the new process installs its handler would kill it uncaught).
     let start = newest()
     while process.isRunning && Date() < deadline {
       switch point {
       case .beforeFirstCheckpoint:
-        if FileManager.default.fileExists(atPath: directory.metrics.path) { return }
+        if FileManager.default.fileExists(atPath: directory.metrics.path) { return true }
       case .insideCheckpointWrite:
         let names =
           (try? FileManager.default.contentsOfDirectory(atPath: directory.checkpoints.path)) ?? []
-        if names.contains(where: { $0.hasSuffix(".rlck.tmp") }) || newest() > start + 1000 {
-          return
-        }
+        if names.contains(where: { $0.hasSuffix(".rlck.tmp") }) { return true }
       case .after(let step, let delay):
-        if newest() >= step {
+        let current = newest()
+        if current >= step && current > start {
           usleep(delay)
-          return
+          return true
         }
       }
       usleep(500)
     }
+    return false
   }
 
   /// A resumed run refuses --set (it would silently not apply) and an edited config.yaml.
