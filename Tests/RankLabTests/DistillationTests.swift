@@ -328,6 +328,24 @@ import Testing
     #expect(try TrainingRunTests.rows(whole.directory) == TrainingRunTests.rows(parts.directory))
   }
 
+  /// `{seed}` in a teacher path (and the reference) is the run's seed; config.yaml keeps it.
+  @Test func teacherPathsNameTheStudentsSeed() throws {
+    var config = ExperimentConfig()
+    config.agent.algorithm = .distill
+    var distill = DistillConfig()
+    distill.teachers = ["runs/t/{seed}", "runs/fixed/0"]
+    distill.reference = "runs/r/{seed}/policy.rlck"
+    config.agent.distill = distill
+    let run = TrainingRun(
+      config: config, variant: "", seed: 2,
+      directory: RunDirectory(url: try temporaryDirectory().appendingPathComponent("2")),
+      resolvedYAML: "")
+    #expect(run.config.agent.distill?.teachers == ["runs/t/2", "runs/fixed/0"])
+    #expect(run.config.agent.distill?.reference == "runs/r/2/policy.rlck")
+    let shipped = try StudyConfigTests.variants("distill-cartpole.yaml")
+    #expect(shipped.first?.loaded.config.agent.distill?.teachers == ["runs/dqn-cartpole/{seed}"])
+  }
+
   @Test func selfDistillationRoundsChainAndResume() throws {
     let root = try temporaryDirectory()
     let teacher = root.appendingPathComponent("teacher")

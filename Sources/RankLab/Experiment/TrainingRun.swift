@@ -19,6 +19,10 @@ public final class TrainingRun {
     config: ExperimentConfig, variant: String, seed: Int, directory: RunDirectory,
     resolvedYAML: String
   ) {
+    var config = config
+    // A teacher path may name the seed (`runs/teacher/{seed}`); the config.yaml keeps the
+    // pattern, everything that runs sees the path.
+    config.agent.distill = config.agent.distill?.forSeed(seed)
     self.config = config
     self.variant = variant
     self.seed = seed
