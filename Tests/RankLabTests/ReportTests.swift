@@ -66,6 +66,17 @@ import Testing
       #expect(html.contains("<h2>\(heading)</h2>"), "missing \(heading)")
     }
     #expect(!html.contains("<h2>Safety</h2>"))  // no failures were logged
+    // Nor when the counter is logged but nothing ever failed (any gridworld logs it).
+    let metrics = root.appendingPathComponent("mc-gridworld/0/metrics.jsonl")
+    let handle = try FileHandle(forWritingTo: metrics)
+    handle.seekToEndOfFile()
+    handle.write(
+      Data(#"{"step":100000,"safety/failures_total":0,"eval/return_mean":1}"#.utf8 + [10]))
+    try handle.close()
+    let logged = try RunGroup.load(paths: [root.appendingPathComponent("mc-gridworld").path])
+    #expect(RunGroup.availableKeys(logged).contains("safety/failures_total"))
+    let zero = try StudyReport(groups: logged, outputDirectory: root).html()
+    #expect(!zero.contains("<h2>Safety</h2>") && !zero.contains("<h2>Failures against return</h2>"))
     #expect(html.contains("href=\"mc-gridworld/0/replays/ep0.rlr\""))
     #expect(!html.contains("<h2>Replay compression</h2>"))  // not a rank-study figure
     // Our numbers, and how they compare, not the paper's claim.

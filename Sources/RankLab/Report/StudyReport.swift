@@ -39,7 +39,13 @@ public struct StudyReport {
         + "final evaluation's mean, as summary.json stores it; the rest: the last logged value), "
         + "mean ± standard deviation across runs (seeds, and the maps pooled with them).</p>\n"
         + FinalFigures(groups).html + kSweepSummary)
-    let keys = Set(RunGroup.availableKeys(groups))
+    var keys = Set(RunGroup.availableKeys(groups))
+    // Environments that can fail log the counter for every agent; a study in which nothing
+    // ever failed (the gridworld FQI study) gets no safety figures.
+    let failed = groups.contains { group in
+      group.runs.contains { run in run.points("safety/failures_total").contains { $0.y > 0 } }
+    }
+    if !failed { keys.remove("safety/failures_total") }
     var chartIndex = 0
     for (heading, metrics, logY, caption) in Self.figures {
       let present = metrics.filter { keys.contains($0) }
