@@ -51,6 +51,7 @@ def load_runs(root, config):
                 continue
             summary = json.load(open(summary_path))
             by_iteration = {}
+            by_steps = {}
             last_q = None
             # Runs before Monte-Carlo logged train/fitting_iterations: one iteration per
             # train_freq environment steps, read from the run's config.yaml.
@@ -61,6 +62,8 @@ def load_runs(root, config):
                 phase = int(match.group(1))
             for line in open(os.path.join(sdir, "metrics.jsonl")):
                 row = json.loads(line)
+                if "rank/srank" in row and "train/gradient_steps" in row:
+                    by_steps[row["train/gradient_steps"]] = row["rank/srank"]
                 if "rank/srank" not in row:
                     pass
                 elif "train/fitting_iterations" in row:
@@ -77,7 +80,8 @@ def load_runs(root, config):
                 summary["q_abs_final"] = final
                 bound = summary["q_bound"]
                 summary["diverged"] = not (final <= bound * 1.1) or not (summary["q_abs_max"] <= bound * 2)
-            runs.append({"labels": labels, "seed": seed, "summary": summary, "srank": by_iteration})
+            runs.append({"labels": labels, "seed": seed, "summary": summary, "srank": by_iteration,
+                         "by_steps": by_steps})
     return runs
 
 
@@ -100,6 +104,25 @@ def main():
     loaded = [entry for entry in loaded if entry[2]]
     print(f"Runs read from `{root}`: " + ", ".join(f"{c} {len(r)}" for c, _, r in loaded) + "\n")
 
+    # One table of the four K sweeps side by side: kept runs' final srank, and how many diverged.
+    sweeps = [entry for entry in loaded if entry[0] != "fqi-gridworld-penalty"]
+    ks = sorted({int(r["labels"]["K"]) for _, _, runs in sweeps for r in runs if "K" in r["labels"]})
+    for key, what in [("final_srank", "final srank"), ("final_return_mean", "final return")]:
+        if not sweeps:
+            break
+        print(f"## Summary: {what} by K, mean ± std (runs kept); diverged runs counted apart\n")
+        print("| K | " + " | ".join(title for _, title, _ in sweeps) + " |")
+        print("| --- |" + " --- |" * len(sweeps))
+        for k in ks:
+            cells = []
+            for _, _, runs in sweeps:
+                members = [r for r in runs if r["labels"].get("K") == str(k)]
+                kept = [r["summary"][key] for r in members if not r["summary"].get("diverged")]
+                gone = len(members) - len(kept)
+                cells.append(mean_std(kept) + (f", {gone} diverged" if gone else ""))
+            print(f"| {k} | " + " | ".join(cells) + " |")
+        print()
+
     print("## Final srank (δ = 0.01) by K: mean ± std (runs), diverged runs left out\n")
     for config, title, runs in loaded:
         groups = sorted({key_of(r) for r in runs}, key=sort_key)
@@ -120,6 +143,28 @@ def main():
                 f"| {mean_std([r['summary']['final_return_mean'] for r in kept])} "
                 f"| {mean_std([r['summary']['final_return_mean'] for r in gone])} |"
             )
+        print()
+
+    # The same sweeps read at equal numbers of gradient steps: the last measurement at or before.
+    budgets = [9600, 38400, 153600]
+    print("## srank at equal gradient steps (last measurement at or before; every run, diverged included)\n")
+    for config, title, runs in loaded:
+        if config == "fqi-gridworld-penalty":
+            continue
+        print(f"### {title}\n")
+        print("| group | " + " | ".join(f"{b:,} steps" for b in budgets) + " |")
+        print("| --- |" + " --- |" * len(budgets))
+        for group in sorted({key_of(r) for r in runs}, key=sort_key):
+            members = [r for r in runs if key_of(r) == group]
+            cells = []
+            for b in budgets:
+                values = []
+                for r in members:
+                    reached = [g for g in r["by_steps"] if g <= b]
+                    if reached and max(r["by_steps"]) >= b * 0.9:
+                        values.append(r["by_steps"][max(reached)])
+                cells.append(f"{sum(values) / len(values):.1f}" if values else "-")
+            print(f"| {group} | " + " | ".join(cells) + " |")
         print()
 
     print("## srank against fitting iterations (mean over every run of the group, diverged included)\n")
