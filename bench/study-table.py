@@ -123,6 +123,21 @@ def main():
             print(f"| {k} | " + " | ".join(cells) + " |")
         print()
 
+    # Wall time per run (summary.json's time_seconds.total), every run of each config and K.
+    if loaded:
+        print("## Summary: wall time per run in s, mean (min-max), every run\n")
+        print("| group | " + " | ".join(title for _, title, _ in loaded) + " |")
+        print("| --- |" + " --- |" * len(loaded))
+        groups = sorted({key_of(r) for _, _, runs in loaded for r in runs}, key=sort_key)
+        for group in groups:
+            cells = []
+            for _, _, runs in loaded:
+                times = [r["summary"]["time_seconds"]["total"] for r in runs
+                         if key_of(r) == group and "time_seconds" in r["summary"]]
+                cells.append(f"{sum(times) / len(times):.0f} ({min(times):.0f}-{max(times):.0f})" if times else "-")
+            print(f"| {group} | " + " | ".join(cells) + " |")
+        print()
+
     print("## Final srank (δ = 0.01) by K: mean ± std (runs), diverged runs left out\n")
     for config, title, runs in loaded:
         groups = sorted({key_of(r) for r in runs}, key=sort_key)
