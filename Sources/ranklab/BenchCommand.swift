@@ -62,11 +62,16 @@ struct BenchEnvsCommand: ParsableCommand {
   }
 }
 
-/// `ranklab bench learner`: time per DQN gradient step against its GEMM floor.
+/// `ranklab bench learner`: time per gradient step against its GEMM floor.
 struct BenchLearnerCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "learner",
-    abstract: "Time per Q-learning gradient step (dqn-cartpole's shapes) against its GEMM floor.")
+    abstract: "Time per gradient step against its GEMM floor (dqn-cartpole's shapes by default).",
+    discussion: """
+      --config times the learner a config builds (its environment, network, batch; the \
+      first variant of a sweep), e.g. the under-parameterization study's FQI: \
+      ranklab bench learner --config Configs/fqi-gridworld-gradsteps.yaml
+      """)
 
   @Option(help: "Gradient steps to time (default: 2000 for DQN's, 200 for SAC's, 9x larger).")
   var steps: Int?
@@ -74,38 +79,53 @@ struct BenchLearnerCommand: ParsableCommand {
   @Flag(help: "Time SAC's gradient step instead (Pendulum shapes, SB3's batch 256, [256, 256]).")
   var sac = false
 
+  @Option(help: "Time the learner of this config (dqn, fqi, cql or sac; its first variant).")
+  var config: String?
+
   func validate() throws {
     if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+    if sac && config != nil { throw ValidationError("--sac and --config: give one of them") }
   }
 
   func run() throws {
-    if sac {
-      let result = try LearnerBenchmark.runSAC(
-        config: AgentConfig.defaults(for: .sac), steps: steps ?? 200)
-      print(String(format: "SAC gradient step  %8.1f us", result.gradientStepMicroseconds))
-      print(
-        String(
-          format: "GEMM floor         %8.1f us  (18 GEMMs of 256x256x256 class)",
-          result.gemmFloorMicroseconds))
-      print(
-        String(
-          format: "ratio to floor     %8.2f",
-          result.gradientStepMicroseconds / result.gemmFloorMicroseconds))
-      return
+    var experiment = ExperimentConfig()
+    var label = "gradient step"
+    if let config {
+      guard let variant = try ExperimentPlan(file: config, overrides: []).variants.first else {
+        throw CommandFailure("\(config): no variant to time")
+      }
+      experiment = variant.config
+      label = experiment.agent.algorithm.rawValue + " gradient step"
+    } else if sac {
+      experiment.env.id = "Pendulum-v1"
+      experiment.agent = AgentConfig.defaults(for: .sac)
+      label = "SAC gradient step"
+    } else {
+      experiment.env.id = "CartPole-v1"
+      experiment.agent = AgentConfig.defaults(for: .dqn)
+      experiment.agent.network.hidden = [256, 256]
+      experiment.agent.batchSize = 64
     }
-    var config = AgentConfig()
-    config.network.hidden = [256, 256]
-    config.batchSize = 64
-    let result = LearnerBenchmark.run(config: config, steps: steps ?? 2_000)
-    print(String(format: "gradient step      %8.1f us", result.gradientStepMicroseconds))
+    let defaultSteps = experiment.agent.algorithm == .sac ? 200 : 2_000
+    let result: LearnerBenchmark.Result
+    do {
+      result = try LearnerBenchmark.run(experiment: experiment, steps: steps ?? defaultSteps)
+    } catch { throw CommandFailure("\(error)") }
+    let counts = LearnerBenchmark.gemmCounts(experiment.agent.algorithm)!
+    let hidden = experiment.agent.network.hidden.map(String.init).joined(separator: "x")
+    print(
+      label.padding(toLength: 19, withPad: " ", startingAt: 0)
+        + String(format: "%8.1f us", result.gradientStepMicroseconds))
     print(
       String(
-        format: "GEMM floor         %8.1f us  (4 GEMMs of 64x256x256 class)",
-        result.gemmFloorMicroseconds))
+        format:
+          "GEMM floor         %8.1f us  (per hidden pair: %d forward, %d weight- and %d input-gradient GEMMs; batch %d, hidden %@)",
+        result.gemmFloorMicroseconds, counts.forward, counts.weightGradient, counts.inputGradient,
+        experiment.agent.batchSize, hidden))
     print(
       String(
         format: "ratio to floor     %8.2f",
         result.gradientStepMicroseconds / result.gemmFloorMicroseconds))
-    print(String(format: "action selection   %8.1f us  (one state, sgemv)", result.actMicroseconds))
+    print(String(format: "action selection   %8.1f us  (one state)", result.actMicroseconds))
   }
 }

@@ -1,8 +1,8 @@
 import Environments
 import Foundation
 
-/// Time per gradient step of the Q-learning update against its floor: the four 64×256×256-class
-/// GEMMs a step needs (online forward, target forward, two backward), timed alone.
+/// Time per gradient step of a learner against its floor: the hidden-layer GEMMs a step needs
+/// (`gemmCounts`), timed alone on the same shapes.
 public enum LearnerBenchmark {
   public struct Result: Sendable {
     public var gradientStepMicroseconds: Double
@@ -10,29 +10,69 @@ public enum LearnerBenchmark {
     public var actMicroseconds: Double
   }
 
-  /// Measures `steps` gradient steps of an agent built from `config` on CartPole-shaped data.
-  public static func run(config: AgentConfig, steps: Int) -> Result {
-    var initRNG = PCG64(seed: 0)
-    let agent = QLearningAgent(
-      config: config, observationCount: 4, actionCount: 2, totalSteps: 50_000, initRNG: &initRNG,
-      rng: PCG64(seed: 1))
-    let replay = ReplayBuffer(capacity: 10_000, observationCount: 4, actionSpace: .discrete(2))
-    var env = CartPole()
+  /// Measures `steps` gradient steps of a DQN built from `config` on CartPole-shaped data.
+  public static func run(config: AgentConfig, steps: Int) throws -> Result {
+    var experiment = ExperimentConfig()
+    experiment.env.id = "CartPole-v1"
+    experiment.agent = config
+    return try run(experiment: experiment, steps: steps)
+  }
+
+  /// One SAC gradient step on Pendulum-shaped data (3 observation floats, 1 action).
+  public static func runSAC(config: AgentConfig, steps: Int) throws -> Result {
+    var experiment = ExperimentConfig()
+    experiment.env.id = "Pendulum-v1"
+    experiment.agent = config
+    return try run(experiment: experiment, steps: steps)
+  }
+
+  /// How many of each hidden-layer GEMM one gradient step of the algorithm needs, per layer
+  /// pair: Q-learning (DQN, FQI, CQL) 2 forwards (online and target), 1 weight and 1 input
+  /// gradient; SAC 8 forwards (actor on s and s′, two target critics, two critics for their
+  /// step and again for the actor's), 5 weight gradients (two critics, the actor, and the two
+  /// critics the actor's loss backpropagates through) and 5 input gradients.
+  public static func gemmCounts(_ algorithm: AgentConfig.Algorithm) -> (
+    forward: Int, weightGradient: Int, inputGradient: Int
+  )? {
+    switch algorithm {
+    case .dqn, .fqi, .cql: return (2, 1, 1)
+    case .sac: return (8, 5, 5)
+    default: return nil
+    }
+  }
+
+  /// Times `steps` gradient steps of the agent the experiment's config builds (through the
+  /// agent catalog, as a run does) on 10,000 transitions of random actions in its environment,
+  /// against the hidden-layer GEMMs such a step needs, timed alone on the same shapes.
+  public static func run(experiment: ExperimentConfig, steps: Int) throws -> Result {
+    guard let counts = gemmCounts(experiment.agent.algorithm) else {
+      throw RunError.unsupported(
+        "bench learner times dqn, fqi, cql and sac; agent.algorithm is \(experiment.agent.algorithm.rawValue)"
+      )
+    }
+    var env = try EnvironmentCatalog.make(id: experiment.env.id, options: experiment.env.options)
+    let agent = try AgentCatalog.make(
+      AgentContext(
+        config: experiment, observationSpace: env.observationSpace, actionSpace: env.actionSpace,
+        seed: 0))
+    let replay = try ReplayBuffer(
+      config: experiment.replay, observationCount: env.observationSpace.flatCount,
+      actionSpace: env.actionSpace, discount: Float(experiment.agent.gamma))
     var rng = PCG64(seed: 2)
     var observation = env.reset(seed: 0)
     for _ in 0..<10_000 {
-      let action = Action.discrete(rng.nextInt(below: 2))
+      let action = env.actionSpace.randomAction(&rng)
       let (next, step) = env.step(action)
       observation.withUnsafeBufferPointer { o in
         next.withUnsafeBufferPointer { n in
           replay.add(
-            observation: o, action: action, reward: step.reward, cost: 0, end: step.end,
+            observation: o, action: action, reward: step.reward, cost: step.cost, end: step.end,
             nextObservation: n)
         }
       }
       observation = step.end.isEnd ? env.reset(seed: nil) : next
     }
-    _ = agent.train(replay: replay, gradientSteps: 50, step: 0)  // warm up
+    _ = agent.train(replay: replay, gradientSteps: 20, step: 0)  // warm up
     let clock = ContinuousClock()
     let learner = clock.measure { _ = agent.train(replay: replay, gradientSteps: steps, step: 0) }
     let acting = clock.measure {
@@ -40,11 +80,11 @@ public enum LearnerBenchmark {
         for _ in 0..<steps { _ = agent.act(o, explore: false) }
       }
     }
-
-    // The floor: the big GEMMs alone, on the same shapes: online and target forward, then the
-    // two backward products.
+    let config = experiment.agent
     let floor = gemmTimes(batch: config.batchSize, widths: config.network.hidden, steps: steps)
-    let floorSeconds = 2 * floor.forward + floor.weightGradient + floor.inputGradient
+    let floorSeconds =
+      Double(counts.forward) * floor.forward + Double(counts.weightGradient)
+      * floor.weightGradient + Double(counts.inputGradient) * floor.inputGradient
     return Result(
       gradientStepMicroseconds: learner.inSeconds / Double(steps) * 1e6,
       gemmFloorMicroseconds: floorSeconds / Double(steps) * 1e6,
@@ -90,50 +130,5 @@ public enum LearnerBenchmark {
         }.inSeconds
     }
     return total
-  }
-
-  /// One SAC gradient step on Pendulum-shaped data (3 observation floats, 1 action) against its
-  /// floor: per hidden layer pair, 8 forwards (actor on s and s′, two target critics, two critics
-  /// for their step and again for the actor's), 5 weight gradients (two critics, the actor, and
-  /// the two critics the actor's loss backpropagates through) and 5 input gradients.
-  public static func runSAC(config: AgentConfig, steps: Int) throws -> Result {
-    var experiment = ExperimentConfig()
-    experiment.env.id = "Pendulum-v1"
-    experiment.agent = config
-    let space = Pendulum().actionSpace
-    let agent = try SACAgent(
-      context: AgentContext(
-        config: experiment, observationSpace: Pendulum().observationSpace, actionSpace: space,
-        seed: 0))
-    let replay = ReplayBuffer(capacity: 10_000, observationCount: 3, actionSpace: space)
-    var env = Pendulum()
-    var rng = PCG64(seed: 2)
-    var observation = env.reset(seed: 0)
-    for _ in 0..<10_000 {
-      let action = space.randomAction(&rng)
-      let (next, step) = env.step(action)
-      observation.withUnsafeBufferPointer { o in
-        next.withUnsafeBufferPointer { n in
-          replay.add(
-            observation: o, action: action, reward: step.reward, cost: 0, end: step.end,
-            nextObservation: n)
-        }
-      }
-      observation = step.end.isEnd ? env.reset(seed: nil) : next
-    }
-    _ = agent.train(replay: replay, gradientSteps: 20, step: 0)  // warm up
-    let clock = ContinuousClock()
-    let learner = clock.measure { _ = agent.train(replay: replay, gradientSteps: steps, step: 0) }
-    let acting = clock.measure {
-      observation.withUnsafeBufferPointer { o in
-        for _ in 0..<steps { _ = agent.act(o, explore: false) }
-      }
-    }
-    let floor = gemmTimes(batch: config.batchSize, widths: config.network.hidden, steps: steps)
-    let floorSeconds = 8 * floor.forward + 5 * floor.weightGradient + 5 * floor.inputGradient
-    return Result(
-      gradientStepMicroseconds: learner.inSeconds / Double(steps) * 1e6,
-      gemmFloorMicroseconds: floorSeconds / Double(steps) * 1e6,
-      actMicroseconds: acting.inSeconds / Double(steps) * 1e6)
   }
 }
