@@ -22,7 +22,7 @@ struct ExperimentPlan {
     guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
       throw CommandFailure("cannot read config file '\(file)': no such file, or not readable UTF-8")
     }
-    try Self.refuseEmpty(text, file: file, overrides: overrides)
+    try Self.refuseIncomplete(text, file: file, overrides: overrides)
     let loaded: [ConfigLoader.Variant<ExperimentConfig>]
     do {
       loaded = try ConfigLoader.loadVariants(
@@ -57,8 +57,9 @@ struct ExperimentPlan {
       variant: variant.label, seed: seed)
   }
 
-  /// A config with no keys (empty, or only comments) would silently run every default.
-  static func refuseEmpty(_ text: String, file: String, overrides: [String]) throws {
+  /// A config with no keys (empty, or only comments), or none for the agent, would silently run
+  /// every default.
+  static func refuseIncomplete(_ text: String, file: String, overrides: [String]) throws {
     let keys = text.split(whereSeparator: \.isNewline).contains {
       let line = $0.trimmingCharacters(in: .whitespaces)
       return !line.isEmpty && !line.hasPrefix("#") && line != "---" && line != "{}"
@@ -70,12 +71,20 @@ struct ExperimentPlan {
     }
     // Without `agent` (e.g. only a name) the defaults would run a whole CartPole DQN study.
     // (`env` may be left out: a multi-task student takes its teachers' environments.)
-    let top = text.split(whereSeparator: \.isNewline).compactMap { line -> Substring? in
-      guard let first = line.first, first.isLetter || first == "_" else { return nil }
-      return line.split(separator: ":", maxSplits: 1).first
+    let lines = text.split(whereSeparator: \.isNewline).filter {
+      let line = $0.trimmingCharacters(in: .whitespaces)
+      return !line.isEmpty && !line.hasPrefix("#")
     }
-    let flowStyle = text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{")
-    if !flowStyle, !top.contains("agent"), !overrides.contains(where: { $0.hasPrefix("agent.") }) {
+    // A top-level key starts its line: `agent:`, `"agent":`, `agent :`.
+    let names = lines.compactMap { line -> String? in
+      guard let first = line.first, first.isLetter || first == "_" || first == "\"" || first == "'"
+      else { return nil }
+      return line.split(separator: ":", maxSplits: 1).first?
+        .trimmingCharacters(in: CharacterSet(charactersIn: "\"' "))
+    }
+    let flowStyle = lines.first?.trimmingCharacters(in: .whitespaces).hasPrefix("{") ?? false
+    let setsAgent = overrides.contains { $0.hasPrefix("agent.") || $0.hasPrefix("agent=") }
+    if !flowStyle, !names.contains("agent"), !setsAgent {
       throw CommandFailure(
         "\(file): no `agent` section; give the agent (and `env`) to run (see Configs/ or `ranklab run --help-config`)"
       )

@@ -35,6 +35,7 @@ struct ReportCommand: ParsableCommand {
     // Replays outside the report's directory are copied beside it, so its links work wherever
     // the directory goes (a clone of docs/ has no runs/).
     let fm = FileManager.default
+    let html = try report.html()
     do {
       for copy in report.replayCopies where copy.from != copy.to {
         try fm.createDirectory(
@@ -42,7 +43,7 @@ struct ReportCommand: ParsableCommand {
         if fm.fileExists(atPath: copy.to.path) { try fm.removeItem(at: copy.to) }
         try fm.copyItem(at: copy.from, to: copy.to)
       }
-      try report.html().write(to: url, atomically: true, encoding: .utf8)
+      try html.write(to: url, atomically: true, encoding: .utf8)
     } catch { throw OutputError.failed(output, error) }
     print(
       "wrote \(output): \(groups.count) configuration(s), \(groups.map(\.runs.count).reduce(0, +)) run(s)"

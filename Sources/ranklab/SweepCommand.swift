@@ -116,7 +116,8 @@ struct SweepCommand: ParsableCommand {
       guard let text = try? String(contentsOf: directory.config, encoding: .utf8) else {
         return false
       }
-      return ExperimentConfig.differ(written: text, planned: variant.yaml)
+      return ExperimentConfig.differ(
+        written: text, planned: variant.yaml, finished: directory.state() == .finished)
     }
   }
 
@@ -161,9 +162,9 @@ struct SweepCommand: ParsableCommand {
     }
     if let first = changed.first {
       throw CommandFailure(
-        "\(changed.count) run(s) of this sweep were made from another config than this sweep's "
-          + "(first: \(first.directory.config.path)); move them away, or sweep into another --out "
-          + "(`--list` marks them)")
+        "\(changed.count) run(s) of this sweep were made from another config than this sweep's, "
+          + "or one this ranklab no longer accepts (first: \(first.directory.config.path)); move "
+          + "them away, or sweep into another --out (`--list` marks them)")
     }
     // Every run's environments and agent are built before any run starts.
     for planned in plan where planned.directory.state() != .finished {

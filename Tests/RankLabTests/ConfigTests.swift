@@ -34,10 +34,21 @@ import Yams
     let changed = planned.replacingOccurrences(of: "chi: 0.1", with: "chi: 0.2")
     #expect(changed != planned)
     #expect(ExperimentConfig.differ(written: changed, planned: planned))
+    // More seeds planned than a run was made with is the same experiment for that run; a finished
+    // run's logging and checkpoint interval are no difference either, a resumable one's are.
+    let moreSeeds = try ConfigLoader.load(
+      ExperimentConfig.self, text: text + "seeds: [0, 1, 2]\n", file: "a.yaml"
+    ).resolvedYAML
+    #expect(!ExperimentConfig.differ(written: planned, planned: moreSeeds))
+    let logged = try ConfigLoader.load(
+      ExperimentConfig.self, text: text + "log: {every: 7}\n", file: "a.yaml"
+    ).resolvedYAML
+    #expect(!ExperimentConfig.differ(written: planned, planned: logged, finished: true))
+    #expect(ExperimentConfig.differ(written: planned, planned: logged, finished: false))
   }
 
   /// The loader fills what a file leaves out; the commands refuse a file without `agent`
-  /// (`ExperimentPlan.refuseEmpty`, tested in `CommandLineRefusalTests`).
+  /// (`ExperimentPlan.refuseIncomplete`, tested in `CommandLineRefusalTests`).
   @Test func theLoaderFillsAnEmptyConfigWithTheDefaults() throws {
     #expect(try load("") == ExperimentConfig())
   }

@@ -234,8 +234,8 @@ import Testing
     #expect(abs(episodes.critic.startValue - 0.05) < 1e-12)
     #expect(abs(episodes.critic.multiplier - 0.05 * 0.9) < 1e-12)
     // multiplier_from policy_critic ascends on the critic's E_π Q_C over the minibatches since
-    // the last episode, counted in failures (÷ (1 − γ_C)), whatever the episode cost; before
-    // any gradient step it waits.
+    // the last episode, counted in failures per episode (× (1 − γ_C) × its 5 steps), whatever
+    // the episode cost; before any gradient step it waits.
     let (policy, replay) = try Self.agent(
       env: "gridworld/lava", safety: ", multiplier_from: policy_critic, initial_multiplier: 1")
     policy.episodeEnded(return: 0, cost: 1, length: 5)
@@ -246,7 +246,7 @@ import Testing
     let (sum, steps) = policy.critic.policySinceEpisode
     #expect(steps == 2 && sum > 0)
     policy.episodeEnded(return: 0, cost: 0, length: 5)
-    #expect(abs(policy.critic.multiplier - (1 + 0.05 * (sum / 2 / 0.5 - 0.1))) < 1e-9)
+    #expect(abs(policy.critic.multiplier - (1 + 0.05 * (sum / 2 * 0.5 * 5 - 0.1))) < 1e-9)
     #expect(policy.critic.policySinceEpisode.steps == 0)
   }
 

@@ -89,6 +89,9 @@ import Testing
       changed.output.contains("2 run(s) of this sweep were made from another config"),
       "\(changed.output)")
     #expect(try Self.ranklab(["status", out]).output.contains("2 done, 0 running, 2 failed"))
+    // Adding a seed to a sweep keeps the runs of the seeds it had.
+    let more = try Self.ranklab(sweep + ["--list", "--seeds", "0,1,2"])
+    #expect(more.status == 0 && !more.output.contains("differs"), "\(more.output)")
 
     // The run made by `--task` alone and the one made by the pool equal a plain `run`.
     let single = root.appendingPathComponent("single").path

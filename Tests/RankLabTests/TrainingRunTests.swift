@@ -270,6 +270,7 @@ import Testing
     -> Bool
   {
     let deadline = Date().addingTimeInterval(120)
+    let launched = Date()
     let newest = { () -> Int in
       directory.checkpointFiles().first.flatMap {
         Int($0.deletingPathExtension().lastPathComponent.dropFirst(5))
@@ -283,9 +284,14 @@ import Testing
       case .beforeFirstCheckpoint:
         if FileManager.default.fileExists(atPath: directory.metrics.path) { return true }
       case .insideCheckpointWrite:
+        // A temporary file this process is writing (not one a killed process left behind).
         let names =
           (try? FileManager.default.contentsOfDirectory(atPath: directory.checkpoints.path)) ?? []
-        if names.contains(where: { $0.hasSuffix(".rlck.tmp") }) { return true }
+        for name in names where name.hasSuffix(".rlck.tmp") {
+          let path = directory.checkpoints.appendingPathComponent(name).path
+          let modified = try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]
+          if let modified = modified as? Date, modified >= launched { return true }
+        }
       case .after(let step, let delay):
         let current = newest()
         if current >= step && current > start {

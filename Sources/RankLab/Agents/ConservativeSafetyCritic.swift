@@ -220,7 +220,7 @@ public final class SafeSACAgent: Agent {
     if critic.failureEstimate == .episodes {
       critic.startValue += smoothing * (cost - critic.startValue)
     }
-    critic.updateMultiplier(episodeCost: cost)
+    critic.updateMultiplier(episodeCost: cost, length: length)
   }
 
   public func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]? {
@@ -404,14 +404,18 @@ public final class SafetyCritic: CostConstraint {
 
   // MARK: The multiplier
 
-  /// λ ← max(0, λ + lr (C − χ)) after a training episode with summed cost C.
-  func updateMultiplier(episodeCost: Double) {
+  /// λ ← max(0, λ + lr (F − χ)) after a training episode: F its summed cost C, the critic's V_C
+  /// (`failure_estimate: critic`), or the critic's estimate of π's own failures
+  /// (`multiplier_from: policy_critic`).
+  func updateMultiplier(episodeCost: Double, length: Int) {
     var failures = method == .csc && failureEstimate == .critic ? startValue : episodeCost
     if method == .csc && multiplierFrom == .policyCritic {
       // Before the critic learns there is no estimate: λ waits.
       guard policySinceEpisode.steps > 0 else { return }
-      failures =
-        policySinceEpisode.sum / Double(policySinceEpisode.steps) / Double(1 - gamma)
+      // Q_C ≈ h / (1 − γ_C) for a per-step failure chance h, so an episode of T steps expects
+      // T (1 − γ_C) Q_C failures.
+      let value = policySinceEpisode.sum / Double(policySinceEpisode.steps)
+      failures = value * Double(1 - gamma) * Double(length)
       policySinceEpisode = (0, 0)
     }
     multiplier = max(0, multiplier + multiplierLearningRate * (failures - chi))

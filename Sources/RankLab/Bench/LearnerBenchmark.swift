@@ -26,18 +26,43 @@ public enum LearnerBenchmark {
     return try run(experiment: experiment, steps: steps)
   }
 
-  /// How many of each hidden-layer GEMM one gradient step of the algorithm needs, per layer
-  /// pair: Q-learning (DQN, FQI, CQL) 2 forwards (online and target), 1 weight and 1 input
-  /// gradient; SAC 8 forwards (actor on s and s′, two target critics, two critics for their
-  /// step and again for the actor's), 5 weight gradients (two critics, the actor, and the two
-  /// critics the actor's loss backpropagates through) and 5 input gradients.
-  public static func gemmCounts(_ algorithm: AgentConfig.Algorithm) -> (
+  /// How many of each hidden-layer GEMM one gradient step of the config's learner needs, per
+  /// hidden layer pair, or why the floor cannot be stated. Q-learning: the online forward on s,
+  /// the target forward on s′ (bootstrapped targets only: Q* and Monte-Carlo targets are
+  /// looked up), an online forward on s′ for double Q or DR3, a target forward on s for
+  /// advantage learning; one weight and one input gradient (two with DR3, whose term
+  /// backpropagates through the s′ features too). Plain SAC: 8 forwards (actor on s and s′, two
+  /// target critics, two critics for their step and again for the actor's), 5 weight gradients
+  /// (two critics, the actor, and the two critics the actor's loss backpropagates through) and 5
+  /// input gradients.
+  public static func gemmCounts(_ experiment: ExperimentConfig) throws -> (
     forward: Int, weightGradient: Int, inputGradient: Int
-  )? {
-    switch algorithm {
-    case .dqn, .fqi, .cql: return (2, 1, 1)
-    case .sac: return (8, 5, 5)
-    default: return nil
+  ) {
+    let agent = experiment.agent
+    guard agent.network.hidden.count >= 2 else {
+      throw RunError.unsupported(
+        "bench learner: the floor is the hidden-to-hidden GEMMs, and agent.network.hidden \(agent.network.hidden) has no such pair; give at least two hidden layers"
+      )
+    }
+    switch agent.algorithm {
+    case .dqn, .fqi, .cql, .mc:
+      let q = agent.dqn ?? DQNConfig()
+      let bootstraps = agent.algorithm != .mc && agent.fqi?.target != .optimal
+      let dr3 = q.regularizer.kind == .dr3
+      let forward =
+        1 + (bootstraps ? 1 : 0) + (q.doubleQ || dr3 ? 1 : 0) + (q.advantageLearning > 0 ? 1 : 0)
+      return (forward, dr3 ? 2 : 1, dr3 ? 2 : 1)
+    case .sac:
+      guard experiment.safety.method == .none, experiment.smerl.mode == .none else {
+        throw RunError.unsupported(
+          "bench learner: the floor counts plain SAC's GEMMs; this config adds a safety critic or a SMERL discriminator, whose networks it does not count (set safety.method and smerl.mode to none)"
+        )
+      }
+      return (8, 5, 5)
+    default:
+      throw RunError.unsupported(
+        "bench learner times dqn, fqi, cql, mc and sac learners; agent.algorithm is \(agent.algorithm.rawValue)"
+      )
     }
   }
 
@@ -45,16 +70,12 @@ public enum LearnerBenchmark {
   /// agent catalog, as a run does) on 10,000 transitions of random actions in its environment,
   /// against the hidden-layer GEMMs such a step needs, timed alone on the same shapes.
   public static func run(experiment: ExperimentConfig, steps: Int) throws -> Result {
-    guard let counts = gemmCounts(experiment.agent.algorithm) else {
-      throw RunError.unsupported(
-        "bench learner times dqn, fqi, cql and sac; agent.algorithm is \(experiment.agent.algorithm.rawValue)"
-      )
-    }
+    let counts = try gemmCounts(experiment)
     var env = try EnvironmentCatalog.make(id: experiment.env.id, options: experiment.env.options)
     let agent = try AgentCatalog.make(
       AgentContext(
         config: experiment, observationSpace: env.observationSpace, actionSpace: env.actionSpace,
-        seed: 0))
+        seed: 0, tabularEnvironment: env as? any TabularEnvironment, taskCount: env.taskCount))
     let replay = try ReplayBuffer(
       config: experiment.replay, observationCount: env.observationSpace.flatCount,
       actionSpace: env.actionSpace, discount: Float(experiment.agent.gamma))

@@ -5,11 +5,12 @@ import Foundation
 /// failed write (a full disk, a read-only directory) removes the temporary file and names the
 /// path, so nothing half-written is left where a resume would read it.
 public enum AtomicFile {
-  /// A test hook, unset in normal use: milliseconds to wait after a checkpoint's (`.rlck`)
-  /// temporary file is written and before it is renamed (`RANKLAB_TEST_PAUSE_BEFORE_RENAME_MS`),
+  /// A test hook, unset in normal use: milliseconds (at most 60 s) to wait after a checkpoint's
+  /// (`step-*.rlck`) temporary file is written and before it is renamed (`RANKLAB_TEST_PAUSE_BEFORE_RENAME_MS`),
   /// so that a test can kill the process inside that window for certain.
-  static let pauseBeforeRename =
-    UInt32(ProcessInfo.processInfo.environment["RANKLAB_TEST_PAUSE_BEFORE_RENAME_MS"] ?? "") ?? 0
+  static let pauseBeforeRename = min(
+    UInt32(ProcessInfo.processInfo.environment["RANKLAB_TEST_PAUSE_BEFORE_RENAME_MS"] ?? "") ?? 0,
+    60_000)
 
   public static func write(_ bytes: [UInt8], to url: URL) throws {
     let temporary = url.deletingLastPathComponent()
@@ -31,7 +32,11 @@ public enum AtomicFile {
     }
     if failure == 0 && fsync(descriptor) != 0 { failure = errno }
     if close(descriptor) != 0 && failure == 0 { failure = errno }
-    if pauseBeforeRename > 0 && url.pathExtension == "rlck" { usleep(pauseBeforeRename * 1000) }
+    if pauseBeforeRename > 0 && failure == 0 && url.pathExtension == "rlck"
+      && url.lastPathComponent.hasPrefix("step-")
+    {
+      usleep(pauseBeforeRename * 1000)
+    }
     if failure == 0 && rename(temporary.path, url.path) != 0 { failure = errno }
     if failure != 0 {
       unlink(temporary.path)

@@ -40,7 +40,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
 
   /// Run directories (or `policy.rlck` files) of finished runs; their observation and action
   /// spaces must be this run's environment's. `{seed}` in a path is the student's seed, so
-  /// `teachers: [runs/dqn-cartpole/{seed}]` with `--seeds 0,1,2` distils teacher s into
+  /// `teachers: ["runs/dqn-cartpole/{seed}"]` (quoted: `{` opens a mapping in YAML) with
+  /// `--seeds 0,1,2` distils teacher s into
   /// student s in one command.
   public var teachers: [String] = []
 

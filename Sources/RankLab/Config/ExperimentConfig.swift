@@ -525,13 +525,25 @@ extension EnvConfig {
 extension ExperimentConfig {
   /// Whether a run's config.yaml describes another experiment than the planned resolved YAML:
   /// compared as configs, so that a key added to ranklab since (written out now, absent then,
-  /// so at its default) is no difference.
-  public static func differ(written: String, planned: String) -> Bool {
+  /// so at its default) is no difference, and `seeds` (the list a run came from, not what it
+  /// ran) never is. With `finished`, what only shapes a run's outputs while it runs (`log`,
+  /// `checkpoint`, `eval.record_every`, `eval.record_dir`) is no difference either: a finished
+  /// run is kept as it is. A file this ranklab cannot load differs.
+  public static func differ(written: String, planned: String, finished: Bool = false) -> Bool {
     if written == planned { return false }
     guard
-      let old = try? ConfigLoader.load(ExperimentConfig.self, text: written, file: "config.yaml"),
+      var old = try? ConfigLoader.load(ExperimentConfig.self, text: written, file: "config.yaml")
+        .config,
       let new = try? ConfigLoader.load(ExperimentConfig.self, text: planned, file: "config.yaml")
+        .config
     else { return true }
-    return old.config != new.config
+    old.seeds = new.seeds
+    if finished {
+      old.log = new.log
+      old.checkpoint = new.checkpoint
+      old.eval.recordEvery = new.eval.recordEvery
+      old.eval.recordDir = new.eval.recordDir
+    }
+    return old != new
   }
 }

@@ -53,6 +53,15 @@ public struct SMERLConfig: Codable, Equatable, Sendable {
       case hidden, activation, inputs
       case learningRate = "learning_rate"
     }
+
+    /// Every key may be absent (its default), as in `SMERLConfig`.
+    public init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      hidden = try c.decodeIfPresent([Int].self, forKey: .hidden) ?? hidden
+      activation = try c.decodeIfPresent(Activation.self, forKey: .activation) ?? activation
+      learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? learningRate
+      inputs = try c.decodeIfPresent([Int].self, forKey: .inputs) ?? inputs
+    }
   }
 
   public var mode = Mode.none

@@ -32,8 +32,8 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     /// `failure_estimate: critic` the critic's V_C.
     case episodeCost = "episode_cost"
     /// The critic's estimate of the unfiltered policy's own failures on the states it learns
-    /// from: the mean of E_{a~π} Q_C(s, a) over the minibatches since the last episode, divided
-    /// by 1 − γ_C (Q_C's horizon) to count failures. The filtered episodes fail little by
+    /// from: the mean of E_{a~π} Q_C(s, a) over the minibatches since the last episode, times
+    /// (1 − γ_C) T for an episode of T steps (Q_C ≈ h / (1 − γ_C) for a per-step chance h). The filtered episodes fail little by
     /// design, so their cost lets λ fall to 0 while π's own draws stay unsafe; this keeps λ up
     /// until π itself proposes actions the critic accepts (`csc` only).
     case policyCritic = "policy_critic"

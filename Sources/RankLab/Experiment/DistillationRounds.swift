@@ -44,7 +44,7 @@ public enum DistillationRounds {
       let start = force ? Start.fresh : start(of: directory)
       if start != .fresh,
         let written = try? String(contentsOf: directory.config, encoding: .utf8),
-        ExperimentConfig.differ(written: written, planned: yaml)
+        ExperimentConfig.differ(written: written, planned: yaml, finished: start == .finished)
       {
         // Keeping (or resuming) a round made from another config would mix two experiments.
         throw StaleRound(config: directory.config.path)

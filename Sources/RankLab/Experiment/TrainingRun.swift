@@ -158,6 +158,11 @@ public final class TrainingRun {
     lock = try directory.takeLock()
     let fm = FileManager.default
     try fm.createDirectory(at: directory.checkpoints, withIntermediateDirectories: true)
+    // A checkpoint's temporary file left by a killed process is garbage: nothing reads it.
+    for name in (try? fm.contentsOfDirectory(atPath: directory.checkpoints.path)) ?? []
+    where name.hasPrefix(".") && name.hasSuffix(".rlck.tmp") {
+      try? fm.removeItem(at: directory.checkpoints.appendingPathComponent(name))
+    }
     // run.json first: a run killed at any later moment says what it is and where it stood.
     if !resume { try writeInfo(status: "running", step: 0) }
     if !resume { try AtomicFile.write(Array(resolvedYAML.utf8), to: directory.config) }
