@@ -160,9 +160,11 @@ def main():
             )
         print()
 
-    # The same sweeps read at equal numbers of gradient steps: the last measurement at or before.
+    # The same sweeps read at equal numbers of gradient steps: interpolated linearly between the
+    # two measurements around that many (rank is measured every 10 iterations, 10 K steps, so
+    # "the last one before" would read large K earlier than small K).
     budgets = [9600, 38400, 153600]
-    print("## srank at equal gradient steps (last measurement at or before; every run, diverged included)\n")
+    print("## srank at equal gradient steps (interpolated between measurements; every run, diverged included)\n")
     for config, title, runs in loaded:
         if config == "fqi-gridworld-penalty":
             continue
@@ -175,9 +177,13 @@ def main():
             for b in budgets:
                 values = []
                 for r in members:
-                    reached = [g for g in r["by_steps"] if g <= b]
-                    if reached and max(r["by_steps"]) >= b * 0.9:
-                        values.append(r["by_steps"][max(reached)])
+                    below = [g for g in r["by_steps"] if g <= b]
+                    above = [g for g in r["by_steps"] if g >= b]
+                    if not below or not above:
+                        continue
+                    g0, g1 = max(below), min(above)
+                    v0, v1 = r["by_steps"][g0], r["by_steps"][g1]
+                    values.append(v0 if g1 == g0 else v0 + (v1 - v0) * (b - g0) / (g1 - g0))
                 cells.append(f"{sum(values) / len(values):.1f}" if values else "-")
             print(f"| {group} | " + " | ".join(cells) + " |")
         print()
