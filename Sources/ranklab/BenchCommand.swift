@@ -111,7 +111,7 @@ struct BenchLearnerCommand: ParsableCommand {
     do {
       result = try LearnerBenchmark.run(experiment: experiment, steps: steps ?? defaultSteps)
     } catch { throw CommandFailure("\(error)") }
-    let counts = try LearnerBenchmark.gemmCounts(experiment)
+    let counts = result.gemms
     let hidden = experiment.agent.network.hidden.map(String.init).joined(separator: "x")
     print(
       label.padding(toLength: 19, withPad: " ", startingAt: 0)

@@ -8,22 +8,8 @@ public enum LearnerBenchmark {
     public var gradientStepMicroseconds: Double
     public var gemmFloorMicroseconds: Double
     public var actMicroseconds: Double
-  }
-
-  /// Measures `steps` gradient steps of a DQN built from `config` on CartPole-shaped data.
-  public static func run(config: AgentConfig, steps: Int) throws -> Result {
-    var experiment = ExperimentConfig()
-    experiment.env.id = "CartPole-v1"
-    experiment.agent = config
-    return try run(experiment: experiment, steps: steps)
-  }
-
-  /// One SAC gradient step on Pendulum-shaped data (3 observation floats, 1 action).
-  public static func runSAC(config: AgentConfig, steps: Int) throws -> Result {
-    var experiment = ExperimentConfig()
-    experiment.env.id = "Pendulum-v1"
-    experiment.agent = config
-    return try run(experiment: experiment, steps: steps)
+    /// The GEMMs per hidden layer pair the floor counts (`gemmCounts`).
+    public var gemms: (forward: Int, weightGradient: Int, inputGradient: Int)
   }
 
   /// How many of each hidden-layer GEMM one gradient step of the config's learner needs, per
@@ -109,7 +95,7 @@ public enum LearnerBenchmark {
     return Result(
       gradientStepMicroseconds: learner.inSeconds / Double(steps) * 1e6,
       gemmFloorMicroseconds: floorSeconds / Double(steps) * 1e6,
-      actMicroseconds: acting.inSeconds / Double(steps) * 1e6)
+      actMicroseconds: acting.inSeconds / Double(steps) * 1e6, gemms: counts)
   }
 
   /// Seconds of the hidden-to-hidden GEMMs (the products that dominate a step) for `steps`

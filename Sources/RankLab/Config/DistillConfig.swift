@@ -41,18 +41,8 @@ public struct DistillConfig: Codable, Equatable, Sendable {
   /// Run directories (or `policy.rlck` files) of finished runs; their observation and action
   /// spaces must be this run's environment's. `{seed}` in a path is the student's seed, so
   /// `teachers: ["runs/dqn-cartpole/{seed}"]` (quoted: `{` opens a mapping in YAML) with
-  /// `--seeds 0,1,2` distils teacher s into
-  /// student s in one command.
+  /// `--seeds 0,1,2` distils teacher s into student s in one command.
   public var teachers: [String] = []
-
-  /// The teachers and the reference with `{seed}` replaced by `seed`.
-  public func forSeed(_ seed: Int) -> DistillConfig {
-    var resolved = self
-    let fill = { (path: String) in path.replacingOccurrences(of: "{seed}", with: "\(seed)") }
-    resolved.teachers = teachers.map(fill)
-    resolved.reference = reference.map(fill)
-    return resolved
-  }
   public var loss = Loss.kl
   /// Rusu's sharpening temperature for Q-value teachers under `loss: kl` (policy teachers are
   /// matched as they are: KL between the policies).
@@ -129,5 +119,16 @@ extension DistillConfig {
       require(reference == nil, "reference", "must be null when multitask is true")
     }
     return problems
+  }
+}
+
+extension DistillConfig {
+  /// The teachers and the reference with `{seed}` replaced by `seed`.
+  public func forSeed(_ seed: Int) -> DistillConfig {
+    var resolved = self
+    let fill = { (path: String) in path.replacingOccurrences(of: "{seed}", with: "\(seed)") }
+    resolved.teachers = teachers.map(fill)
+    resolved.reference = reference.map(fill)
+    return resolved
   }
 }

@@ -53,15 +53,6 @@ public struct SMERLConfig: Codable, Equatable, Sendable {
       case hidden, activation, inputs
       case learningRate = "learning_rate"
     }
-
-    /// Every key may be absent (its default), as in `SMERLConfig`.
-    public init(from decoder: any Decoder) throws {
-      let c = try decoder.container(keyedBy: CodingKeys.self)
-      hidden = try c.decodeIfPresent([Int].self, forKey: .hidden) ?? hidden
-      activation = try c.decodeIfPresent(Activation.self, forKey: .activation) ?? activation
-      learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? learningRate
-      inputs = try c.decodeIfPresent([Int].self, forKey: .inputs) ?? inputs
-    }
   }
 
   public var mode = Mode.none
@@ -87,18 +78,5 @@ public struct SMERLConfig: Codable, Equatable, Sendable {
   enum CodingKeys: String, CodingKey {
     case mode, latents, alpha, epsilon, discriminator, bonus
     case targetReturn = "target_return"
-  }
-
-  /// Every key may be absent (its default): policy files written before a key existed load.
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    mode = try c.decodeIfPresent(Mode.self, forKey: .mode) ?? mode
-    latents = try c.decodeIfPresent(Int.self, forKey: .latents) ?? latents
-    alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? alpha
-    epsilon = try c.decodeIfPresent(Threshold.self, forKey: .epsilon) ?? epsilon
-    targetReturn = try c.decodeIfPresent(Threshold.self, forKey: .targetReturn) ?? targetReturn
-    discriminator =
-      try c.decodeIfPresent(Discriminator.self, forKey: .discriminator) ?? discriminator
-    bonus = try c.decodeIfPresent(Bonus.self, forKey: .bonus) ?? bonus
   }
 }

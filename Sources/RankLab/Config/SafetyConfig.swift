@@ -33,9 +33,10 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     case episodeCost = "episode_cost"
     /// The critic's estimate of the unfiltered policy's own failures on the states it learns
     /// from: the mean of E_{a~π} Q_C(s, a) over the minibatches since the last episode, times
-    /// (1 − γ_C) T for an episode of T steps (Q_C ≈ h / (1 − γ_C) for a per-step chance h). The filtered episodes fail little by
-    /// design, so their cost lets λ fall to 0 while π's own draws stay unsafe; this keeps λ up
-    /// until π itself proposes actions the critic accepts (`csc` only).
+    /// (1 − γ_C) T for an episode of T steps (Q_C ≈ h / (1 − γ_C) for a per-step chance h).
+    /// The filtered episodes fail little by design, so their cost lets λ fall to 0 while π's own
+    /// draws stay unsafe; this keeps λ up until π itself proposes actions the critic accepts
+    /// (`csc` only).
     case policyCritic = "policy_critic"
   }
 
@@ -69,26 +70,6 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     case multiplierLearningRate = "multiplier_learning_rate"
     case initialMultiplier = "initial_multiplier"
     case valueSmoothing = "value_smoothing"
-  }
-
-  /// Every key may be absent (its default): policy files written before a key existed load.
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    method = try c.decodeIfPresent(Method.self, forKey: .method) ?? method
-    failureEstimate =
-      try c.decodeIfPresent(FailureEstimate.self, forKey: .failureEstimate) ?? failureEstimate
-    multiplierFrom =
-      try c.decodeIfPresent(MultiplierSource.self, forKey: .multiplierFrom) ?? multiplierFrom
-    chi = try c.decodeIfPresent(Double.self, forKey: .chi) ?? chi
-    alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? alpha
-    gamma = try c.decodeIfPresent(Double.self, forKey: .gamma) ?? gamma
-    maxSamples = try c.decodeIfPresent(Int.self, forKey: .maxSamples) ?? maxSamples
-    multiplierLearningRate =
-      try c.decodeIfPresent(Double.self, forKey: .multiplierLearningRate)
-      ?? multiplierLearningRate
-    initialMultiplier =
-      try c.decodeIfPresent(Double.self, forKey: .initialMultiplier) ?? initialMultiplier
-    valueSmoothing = try c.decodeIfPresent(Double.self, forKey: .valueSmoothing) ?? valueSmoothing
   }
 
   /// One-line problems by key, for `ExperimentConfig.validate`.

@@ -47,13 +47,8 @@ public final class TrainingRun {
       return try run(prototype: environment, resume: resume)
     } catch let error where lock == nil {
       throw error  // refused before the run began: nothing written, nothing to record
-    } catch let refused as RunError {
-      // Refused to resume: the run is as it was (interrupted, say), not failed.
-      guard case .resumeRefused = refused else {
-        try? writeInfo(status: "failed", step: lastStep, error: "\(refused)")
-        throw refused
-      }
-      throw refused
+    } catch RunError.resumeRefused(let why) {
+      throw RunError.resumeRefused(why)  // the run stays as it was (interrupted, say), not failed
     } catch var interrupted as RunInterrupted {
       interrupted.directory = directory.url
       try? writeInfo(status: "interrupted", step: interrupted.step)
