@@ -87,7 +87,7 @@ public final class SafeSACAgent: Agent {
   }
 
   /// ε = (1 − γ_C)(χ − V_C), γ_C the safety critic's discount (`safety.gamma`).
-  public var threshold: Double { (1 - gamma) * (chi - critic.startValue) }
+  public var threshold: Double { critic.threshold }
 
   public func act(_ observation: UnsafeBufferPointer<Float>, explore: Bool) -> Action {
     guard method == .csc, sac.currentStep >= learningStarts else {
@@ -217,7 +217,10 @@ public final class SafeSACAgent: Agent {
   }
 
   public func episodeEnded(return episodeReturn: Double, cost: Double, length: Int) {
-    if critic.failureEstimate == .episodes {
+    // V_C estimates the filtered policy's failures: the warm-up's random episodes say nothing
+    // of it (measured: they lifted V_C past χ, so ε < 0 rejected every action for thousands
+    // of steps after learning began, and CSC on lava never reached the goal).
+    if critic.failureEstimate == .episodes, sac.currentStep >= learningStarts {
       critic.startValue += smoothing * (cost - critic.startValue)
     }
     critic.updateMultiplier(episodeCost: cost, length: length)
@@ -304,6 +307,8 @@ public final class SafetyCritic: CostConstraint {
   let method: SafetyConfig.Method
   let failureEstimate: SafetyConfig.FailureEstimate
   let multiplierFrom: SafetyConfig.MultiplierSource
+  let policyPenalty: SafetyConfig.PolicyPenalty
+  let crossEntropy: Bool
   let alpha: Float
   let chi: Double
   /// γ_C (`safety.gamma`).
@@ -349,6 +354,8 @@ public final class SafetyCritic: CostConstraint {
     method = safety.method
     failureEstimate = safety.failureEstimate
     multiplierFrom = safety.multiplierFrom
+    policyPenalty = safety.policyPenalty
+    crossEntropy = safety.criticLoss == .crossEntropy
     alpha = Float(safety.alpha)
     chi = safety.chi
     gamma = Float(safety.gamma)
@@ -395,6 +402,9 @@ public final class SafetyCritic: CostConstraint {
     policyGradient = loggedGradient
     onesGradient = [Float](repeating: 0, count: b)
   }
+
+  /// ε = (1 − γ_C)(χ − V_C), γ_C the safety critic's discount (`safety.gamma`).
+  var threshold: Double { (1 - Double(gamma)) * (chi - startValue) }
 
   /// The output bias Q_C starts from: σ(−4.6) ≈ 0.01.
   static let initialLogit: Float = -4.6
@@ -444,6 +454,18 @@ public final class SafetyCritic: CostConstraint {
     policySinceEpisode.steps += 1
   }
 
+  /// One row's TD loss: ½ (q − y)² or the cross-entropy of q against y (`safety.critic_loss`).
+  @inline(__always) func tdTerm(_ q: Float, _ y: Float) -> Float {
+    guard crossEntropy else { return 0.5 * (q - y) * (q - y) }
+    let tiny: Float = 1e-7
+    return -(y * max(q, tiny).log() + (1 - y) * max(1 - q, tiny).log())
+  }
+
+  /// The TD loss's derivative in the logit z, q = σ(z): (q − y) q (1 − q) or q − y.
+  @inline(__always) func tdSlope(_ error: Float, _ q: Float) -> Float {
+    crossEntropy ? error : error * q * (1 - q)
+  }
+
   /// Computes Q_C's loss on SAC's minibatch (TD + α · gap) and, with `gradients`, writes its
   /// parameter gradient into `network.gradients`. Returns the loss, the gap
   /// mean Q_C(s, a_D) − mean E_π Q_C(s, a), and the mean Q_C at the policy's actions.
@@ -489,7 +511,7 @@ public final class SafetyCritic: CostConstraint {
         let a = Int(batch.actionIndices[i])
         let qa = Self.probability(z[i * m + a])
         let error = qa - targets[i]
-        tdLoss += 0.5 * error * error / Float(n)
+        tdLoss += tdTerm(qa, targets[i]) / Float(n)
         loggedMean += qa / Float(n)
         // dL/dz_j = dL/dQ_j · Q_j (1 − Q_j).
         for j in 0..<m {
@@ -498,7 +520,8 @@ public final class SafetyCritic: CostConstraint {
           policyMean += p * q / Float(n)
           loggedGradient[i * m + j] = -alpha * p / Float(n) * q * (1 - q)
         }
-        loggedGradient[i * m + a] += (error + alpha) / Float(n) * qa * (1 - qa)
+        loggedGradient[i * m + a] +=
+          (tdSlope(error, qa) + alpha * qa * (1 - qa)) / Float(n)
       }
       if gradients {
         loggedGradient.withUnsafeBufferPointer {
@@ -523,10 +546,10 @@ public final class SafetyCritic: CostConstraint {
         let q = Self.probability(loggedWork.output[i])
         let qPolicy = Self.probability(policyWork.output[i])
         let error = q - targets[i]
-        tdLoss += 0.5 * error * error / Float(n)
+        tdLoss += tdTerm(q, targets[i]) / Float(n)
         loggedMean += q / Float(n)
         policyMean += qPolicy / Float(n)
-        loggedGradient[i] = (error + alpha) / Float(n) * q * (1 - q)
+        loggedGradient[i] = (tdSlope(error, q) + alpha * q * (1 - q)) / Float(n)
         policyGradient[i] = -alpha / Float(n) * qPolicy * (1 - qPolicy)
       }
       if gradients {
@@ -552,6 +575,8 @@ public final class SafetyCritic: CostConstraint {
     let d = observationCount
     let m = actionWidth
     let batch = sac.batch
+    let excess = policyPenalty == .excess
+    let epsilon = Float(threshold)
     if discrete {
       batch.observations.withUnsafeBufferPointer {
         penaltyWork.forward(network, input: $0, rows: n)
@@ -561,8 +586,9 @@ public final class SafetyCritic: CostConstraint {
       for i in 0..<n {
         for j in 0..<m {
           let q = Self.probability(z[i * m + j])
-          terms[i * m + j] = q
-          mean += sac.sampled[i * m + j] * q / Float(n)
+          let charged = excess ? max(0, q - epsilon) : q
+          terms[i * m + j] = charged
+          mean += sac.sampled[i * m + j] * charged / Float(n)
         }
       }
       return (Float(multiplier), mean)
@@ -574,11 +600,12 @@ public final class SafetyCritic: CostConstraint {
     }
     policyInput.withUnsafeBufferPointer { penaltyWork.forward(network, input: $0, rows: n) }
     var mean: Float = 0
-    // ∂Q_C/∂a = Q_C (1 − Q_C) ∂z/∂a.
+    // ∂Q_C/∂a = Q_C (1 − Q_C) ∂z/∂a (with `excess`, only where Q_C > ε).
     for i in 0..<n {
       let q = Self.probability(penaltyWork.output[i])
-      mean += q / Float(n)
-      onesGradient[i] = q * (1 - q)
+      let charged = !excess || q > epsilon
+      mean += (excess ? max(0, q - epsilon) : q) / Float(n)
+      onesGradient[i] = charged ? q * (1 - q) : 0
     }
     // Only the input gradient is read; the parameter gradients are overwritten by the next
     // step of Q_C before they are applied.

@@ -36,11 +36,34 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     /// (1 − γ_C) T for an episode of T steps (Q_C ≈ h / (1 − γ_C) for a per-step chance h).
     /// The filtered episodes fail little by design, so their cost lets λ fall to 0 while π's own
     /// draws stay unsafe; this keeps λ up until π itself proposes actions the critic accepts
-    /// (`csc` only).
+    /// (`csc` only: `lagrangian` has no critic and reads the episode cost whatever this says,
+    /// so one config serves all three methods).
     case policyCritic = "policy_critic"
   }
 
+  /// What the actor's penalty λ · f(Q_C) charges for (`csc`).
+  public enum PolicyPenalty: String, Codable, CaseIterable, Sendable {
+    /// f = Q_C(s, a): every bit of failure chance, safe actions included.
+    case value
+    /// f = max(0, Q_C(s, a) − ε): only what the filter would reject. An action the critic
+    /// already accepts costs nothing, so a strong λ pulls π's proposals under the threshold
+    /// without making it shy of states the critic judges safe.
+    case excess
+  }
+
+  /// How Q_C = σ(z) is fitted to its TD target y ∈ [0, 1].
+  public enum CriticLoss: String, Codable, CaseIterable, Sendable {
+    /// ½ (Q_C − y)²: its gradient in z carries σ′ = Q_C (1 − Q_C), which vanishes where Q_C is
+    /// near 0, so a rare failure moves a critic that believes a state safe only slowly.
+    case squared
+    /// −y log Q_C − (1 − y) log(1 − Q_C): the gradient in z is Q_C − y, as large for a rare
+    /// failure as the error is.
+    case crossEntropy = "cross_entropy"
+  }
+
   public var method = Method.none
+  public var criticLoss = CriticLoss.squared
+  public var policyPenalty = PolicyPenalty.value
   public var failureEstimate = FailureEstimate.episodes
   public var multiplierFrom = MultiplierSource.episodeCost
   /// χ: the allowed failure rate, the expected failures per episode the constraint admits,
@@ -66,6 +89,8 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     case method, chi, alpha, gamma
     case failureEstimate = "failure_estimate"
     case multiplierFrom = "multiplier_from"
+    case policyPenalty = "policy_penalty"
+    case criticLoss = "critic_loss"
     case maxSamples = "max_samples"
     case multiplierLearningRate = "multiplier_learning_rate"
     case initialMultiplier = "initial_multiplier"
@@ -90,12 +115,11 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     require(gamma > 0 && gamma < 1, "gamma", "must be within (0, 1), got \(gamma)")
     require(alpha >= 0, "alpha", "must be non-negative (0: the non-conservative critic)")
     require(maxSamples >= 1, "max_samples", "must be at least 1")
-    require(multiplierLearningRate > 0, "multiplier_learning_rate", "must be positive")
+    require(
+      multiplierLearningRate >= 0, "multiplier_learning_rate",
+      "must be non-negative (0 holds λ at initial_multiplier)")
     require(initialMultiplier >= 0, "initial_multiplier", "must be non-negative")
     require(valueSmoothing > 0 && valueSmoothing <= 1, "value_smoothing", "must be within (0, 1]")
-    require(
-      multiplierFrom == .episodeCost || method == .csc, "multiplier_from",
-      "'policy_critic' reads the safety critic, which only method csc has")
     if nStep != 1 {
       problems.append(
         (
