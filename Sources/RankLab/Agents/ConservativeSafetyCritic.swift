@@ -53,8 +53,6 @@ public final class SafeSACAgent: Agent {
   var rejected = 0
   /// The draws of evaluation's filter (stream [3, 1]).
   var evaluationRNG: PCG64
-  /// π's proposals by transition number (`safety.learn_actions: proposed`), else nil.
-  let proposals: ProposalLog?
 
   // Preallocated for acting: the candidates' critic inputs and values.
   let candidateWork: MLPWorkspace
@@ -78,12 +76,6 @@ public final class SafeSACAgent: Agent {
     smoothing = safety.valueSmoothing
     learningStarts = context.config.agent.learningStarts
     evaluationRNG = PCG64(seed: UInt64(context.seed), stream: [3, 1])
-    proposals =
-      method == .csc && safety.learnActions == .proposed
-      ? ProposalLog(
-        capacity: context.config.replay.capacity, width: sac.discrete ? 1 : sac.actionWidth)
-      : nil
-    critic.proposals = proposals
     let d = observationCount
     let m = actionWidth
     let rows = discrete ? 1 : maxSamples
@@ -98,9 +90,6 @@ public final class SafeSACAgent: Agent {
   public var threshold: Double { critic.threshold }
 
   public func act(_ observation: UnsafeBufferPointer<Float>, explore: Bool) -> Action {
-    // Every training action is one stored transition: this one's number.
-    let transition = proposals?.next ?? 0
-    if explore { proposals?.next += 1 }
     guard method == .csc, sac.currentStep >= learningStarts else {
       return sac.act(observation, explore: explore)
     }
@@ -118,20 +107,7 @@ public final class SafeSACAgent: Agent {
       return chosen.action
     }
     let chosen =
-      discrete
-      ? filteredDiscrete(observation, epsilon, propose: proposals != nil)
-      : filteredContinuous(observation, epsilon)
-    if let proposals {
-      if discrete {
-        proposals.record(transition, Float(chosen.proposal))
-      } else {
-        // The first draw, scaled to the environment's bounds as the replay stores actions.
-        for j in 0..<actionWidth {
-          proposals.record(
-            transition, sac.scale(candidateInput[observationCount + j], j), column: j)
-        }
-      }
-    }
+      discrete ? filteredDiscrete(observation, epsilon) : filteredContinuous(observation, epsilon)
     if episodeStart, critic.failureEstimate == .critic {
       critic.startValue += smoothing * (Double(chosen.policyValue) - critic.startValue)
       episodeStart = false
@@ -144,7 +120,7 @@ public final class SafeSACAgent: Agent {
   /// first candidate is the policy's mean action (evaluation).
   func filteredContinuous(
     _ observation: UnsafeBufferPointer<Float>, _ epsilon: Float, greedyFirst: Bool = false
-  ) -> (action: Action, policyValue: Float, proposal: Int) {
+  ) -> (action: Action, policyValue: Float) {
     let d = observationCount
     let m = actionWidth
     let w = d + m
@@ -179,15 +155,14 @@ public final class SafeSACAgent: Agent {
     drawn += accepted ? pick + 1 : maxSamples
     rejected += accepted ? pick : maxSamples
     for j in 0..<m { actionBuffer[j] = sac.scale(candidateInput[pick * w + d + j], j) }
-    return (.continuous(actionBuffer), values[0], 0)
+    return (.continuous(actionBuffer), values[0])
   }
 
   /// The discrete rule: draws from π until one has Q_C ≤ ε, else the action of least Q_C.
   /// `greedyFirst`: the greedy action is the first candidate (evaluation).
   func filteredDiscrete(
-    _ observation: UnsafeBufferPointer<Float>, _ epsilon: Float, greedyFirst: Bool = false,
-    propose: Bool = false
-  ) -> (action: Action, policyValue: Float, proposal: Int) {
+    _ observation: UnsafeBufferPointer<Float>, _ epsilon: Float, greedyFirst: Bool = false
+  ) -> (action: Action, policyValue: Float) {
     let m = actionWidth
     candidateValues.withUnsafeMutableBufferPointer {
       candidateWork.forwardSingle(critic.network, input: observation, output: $0)
@@ -210,7 +185,7 @@ public final class SafeSACAgent: Agent {
     if greedyFirst, case .discrete(let greedy) = sac.act(observation, explore: false),
       candidateValues[greedy] <= epsilon
     {
-      return (.discrete(greedy), policyValue, greedy)
+      return (.discrete(greedy), policyValue)
     }
     var safest = 0
     var anySafe = false
@@ -219,27 +194,22 @@ public final class SafeSACAgent: Agent {
       anySafe = anySafe || candidateValues[j] <= epsilon
     }
     guard anySafe else {
-      // No action passes, so no draw could: the draws are skipped, counted as rejected (one
-      // is made when the proposal is learnt from).
+      // No action passes, so no draw could: the draws are skipped, counted as rejected.
       drawn += maxSamples
       rejected += maxSamples
-      var proposal = safest
-      if propose, case .discrete(let a) = sac.act(observation, explore: true) { proposal = a }
-      return (.discrete(safest), policyValue, proposal)
+      return (.discrete(safest), policyValue)
     }
-    var proposal = safest
     for k in 0..<maxSamples {
       guard case .discrete(let a) = sac.act(observation, explore: true) else { break }
-      if k == 0 { proposal = a }
       if candidateValues[a] <= epsilon {
         drawn += k + 1
         rejected += k
-        return (.discrete(a), policyValue, proposal)
+        return (.discrete(a), policyValue)
       }
     }
     drawn += maxSamples
     rejected += maxSamples
-    return (.discrete(safest), policyValue, proposal)
+    return (.discrete(safest), policyValue)
   }
 
   public func episodeStarted(training: Bool) {
@@ -306,12 +276,10 @@ public final class SafeSACAgent: Agent {
   public func save(into archive: inout CheckpointArchive) throws {
     try sac.save(into: &archive)
     try critic.save(into: &archive)
-    try proposals?.save(into: &archive)
   }
   public func load(from archive: CheckpointArchive) throws {
     try sac.load(from: archive)
     try critic.load(from: archive)
-    try proposals?.load(from: archive)
   }
   /// The policy file holds the actor and, for CSC, the safety critic and V_C: the deployed
   /// policy is the filtered one (`ranklab eval` filters as the final evaluation did).
@@ -355,11 +323,6 @@ public final class SafetyCritic: CostConstraint {
   let network: MLP
   let target: MLP
   var optimizer: Adam
-  /// π's proposals, swapped into SAC's minibatch in place of the executed actions
-  /// (`learn_actions: proposed`); Q_C reads the executed ones from `executed*`.
-  var proposals: ProposalLog?
-  var executedIndices: [Int32] = []
-  var executedContinuous: [Float] = []
   /// λ ≥ 0.
   public internal(set) var multiplier: Double
   /// V_C: the running estimate of the current expected failures per episode
@@ -469,33 +432,6 @@ public final class SafetyCritic: CostConstraint {
   }
 
   public func adjustRewards(_ batch: inout TransitionBatch) {
-    if let proposals {
-      // Q_C keeps the executed actions; SAC's critics and actor see π's proposals.
-      if discrete {
-        if executedIndices.count != batch.actionIndices.count {
-          executedIndices = batch.actionIndices
-        }
-        for i in 0..<batch.count {
-          executedIndices[i] = batch.actionIndices[i]
-          if let a = proposals.lookup(batch.indices[i], column: 0) {
-            batch.actionIndices[i] = Int32(a)
-          }
-        }
-      } else {
-        if executedContinuous.count != batch.continuousActions.count {
-          executedContinuous = batch.continuousActions
-        }
-        let m = actionWidth
-        for i in 0..<batch.count {
-          for j in 0..<m {
-            executedContinuous[i * m + j] = batch.continuousActions[i * m + j]
-            if let a = proposals.lookup(batch.indices[i], column: j) {
-              batch.continuousActions[i * m + j] = a
-            }
-          }
-        }
-      }
-    }
     guard method == .lagrangian else { return }
     let lambda = Float(multiplier)
     for i in 0..<batch.count { batch.rewards[i] -= lambda * batch.costs[i] }
@@ -572,7 +508,7 @@ public final class SafetyCritic: CostConstraint {
       loggedInput.withUnsafeBufferPointer { loggedWork.forward(network, input: $0, rows: n) }
       let z = loggedWork.output
       for i in 0..<n {
-        let a = Int(proposals == nil ? batch.actionIndices[i] : executedIndices[i])
+        let a = Int(batch.actionIndices[i])
         let qa = Self.probability(z[i * m + a])
         let error = qa - targets[i]
         tdLoss += tdTerm(qa, targets[i]) / Float(n)
@@ -600,9 +536,7 @@ public final class SafetyCritic: CostConstraint {
           policyInput[i * w + k] = batch.observations[i * d + k]
         }
         for j in 0..<m {
-          let executed =
-            proposals == nil ? batch.continuousActions[i * m + j] : executedContinuous[i * m + j]
-          loggedInput[i * w + d + j] = sac.unscale(executed, j)
+          loggedInput[i * w + d + j] = sac.unscale(batch.continuousActions[i * m + j], j)
           policyInput[i * w + d + j] = sac.sampled[i * m + j]
         }
       }
@@ -735,47 +669,5 @@ public final class SafetyCritic: CostConstraint {
     multiplier = state.multiplier
     startValue = state.startValue
     policySinceEpisode = (state.policySum ?? 0, state.policySteps ?? 0)
-  }
-}
-
-/// π's proposal for each stored transition (`safety.learn_actions: proposed`): a ring by
-/// transition number, as large as the replay, each slot stamped with the transition it holds
-/// (a slot never written, or overwritten, reads as absent: the executed action stands).
-final class ProposalLog {
-  let capacity: Int
-  let width: Int
-  /// The number of the next training transition (the runner stores one per training action).
-  var next = 0
-  var stamps: [Int]
-  var values: [Float]
-
-  init(capacity: Int, width: Int) {
-    self.capacity = capacity
-    self.width = width
-    stamps = [Int](repeating: -1, count: capacity)
-    values = [Float](repeating: 0, count: capacity * width)
-  }
-
-  func record(_ transition: Int, _ value: Float, column: Int = 0) {
-    let slot = transition % capacity
-    stamps[slot] = transition
-    values[slot * width + column] = value
-  }
-
-  func lookup(_ transition: Int, column: Int) -> Float? {
-    let slot = transition % capacity
-    return stamps[slot] == transition ? values[slot * width + column] : nil
-  }
-
-  func save(into archive: inout CheckpointArchive) throws {
-    archive.put("agent/safety_proposal_stamps", array: stamps)
-    archive.put("agent/safety_proposals", array: values)
-    try archive.put("agent/safety_proposal_next", json: next)
-  }
-
-  func load(from archive: CheckpointArchive) throws {
-    stamps = try archive.array("agent/safety_proposal_stamps", of: Int.self, count: capacity)
-    values = try archive.array("agent/safety_proposals", of: Float.self, count: capacity * width)
-    next = try archive.json("agent/safety_proposal_next", as: Int.self)
   }
 }

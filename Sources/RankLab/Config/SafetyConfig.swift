@@ -61,20 +61,7 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     case crossEntropy = "cross_entropy"
   }
 
-  /// Which action SAC's critics and actor learn as the one taken in a stored transition (`csc`).
-  public enum LearnActions: String, Codable, CaseIterable, Sendable {
-    /// The executed action, the filter's choice (what the environment saw).
-    case executed
-    /// π's own first draw, with the reward and next state the filter's action produced: SAC
-    /// learns the filtered environment, in which proposing an unsafe action yields the
-    /// filter's fallback (as Recovery RL trains its task policy). Without it, the reward
-    /// critic never sees the actions the filter refuses and keeps valuing them as the
-    /// unconstrained policy would. Q_C still learns from the executed actions.
-    case proposed
-  }
-
   public var method = Method.none
-  public var learnActions = LearnActions.executed
   public var criticLoss = CriticLoss.squared
   public var policyPenalty = PolicyPenalty.value
   public var failureEstimate = FailureEstimate.episodes
@@ -104,7 +91,6 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     case multiplierFrom = "multiplier_from"
     case policyPenalty = "policy_penalty"
     case criticLoss = "critic_loss"
-    case learnActions = "learn_actions"
     case maxSamples = "max_samples"
     case multiplierLearningRate = "multiplier_learning_rate"
     case initialMultiplier = "initial_multiplier"
