@@ -227,6 +227,11 @@ public final class SafeSACAgent: Agent {
   }
 
   public func update(replay: ReplayBuffer, step: Int) -> [(key: String, value: Double)]? {
+    if method == .csc, !critic.pretrained, step >= learningStarts,
+      replay.count >= sac.config.batchSize
+    {
+      critic.pretrain(sac, replay: replay)
+    }
     guard let figures = sac.update(replay: replay, step: step) else { return nil }
     return combine(figures)
   }
@@ -323,6 +328,11 @@ public final class SafetyCritic: CostConstraint {
   let network: MLP
   let target: MLP
   var optimizer: Adam
+  /// Whether `safety.critic_pretrain_steps` have been taken (once, when learning starts).
+  var pretrained: Bool
+  let pretrainSteps: Int
+  /// The pretraining's minibatches and policy draws (stream [2, 3]), apart from SAC's.
+  var pretrainRNG: PCG64
   /// λ ≥ 0.
   public internal(set) var multiplier: Double
   /// V_C: the running estimate of the current expected failures per episode
@@ -361,6 +371,9 @@ public final class SafetyCritic: CostConstraint {
     gamma = Float(safety.gamma)
     multiplierLearningRate = safety.multiplierLearningRate
     multiplier = safety.initialMultiplier
+    pretrainSteps = safety.criticPretrainSteps
+    pretrained = safety.criticPretrainSteps == 0
+    pretrainRNG = PCG64(seed: UInt64(context.seed), stream: [2, 3])
     let agent = context.config.agent
     tau = Float((agent.sac ?? SACConfig()).tau)
     maxGradNorm = Float(agent.maxGradNorm)
@@ -464,6 +477,18 @@ public final class SafetyCritic: CostConstraint {
   /// The TD loss's derivative in the logit z, q = σ(z): (q − y) q (1 − q) or q − y.
   @inline(__always) func tdSlope(_ error: Float, _ q: Float) -> Float {
     crossEntropy ? error : error * q * (1 - q)
+  }
+
+  /// Q_C's steps on the warm-up's transitions before the filter first acts; SAC's networks
+  /// stay as they are, and λ's estimate of π's failures does not count these steps.
+  func pretrain(_ sac: SACAgent, replay: ReplayBuffer) {
+    let saved = policySinceEpisode
+    for _ in 0..<pretrainSteps {
+      sac.prepareMinibatch(replay: replay, generator: &pretrainRNG)
+      learn(sac)
+    }
+    policySinceEpisode = saved
+    pretrained = true
   }
 
   /// Computes Q_C's loss on SAC's minibatch (TD + α · gap) and, with `gradients`, writes its
@@ -643,6 +668,8 @@ public final class SafetyCritic: CostConstraint {
     /// Absent in checkpoints written before `multiplier_from` (read as nothing accumulated).
     var policySum: Double?
     var policySteps: Int?
+    /// Absent in checkpoints written before `critic_pretrain_steps` (which never pretrained).
+    var pretrained: Bool?
   }
 
   func save(into archive: inout CheckpointArchive) throws {
@@ -654,7 +681,8 @@ public final class SafetyCritic: CostConstraint {
       "agent/safety_state",
       json: State(
         multiplier: multiplier, startValue: startValue, adamStep: optimizer.step,
-        policySum: policySinceEpisode.sum, policySteps: policySinceEpisode.steps))
+        policySum: policySinceEpisode.sum, policySteps: policySinceEpisode.steps,
+        pretrained: pretrained))
   }
 
   func load(from archive: CheckpointArchive) throws {
@@ -669,5 +697,6 @@ public final class SafetyCritic: CostConstraint {
     multiplier = state.multiplier
     startValue = state.startValue
     policySinceEpisode = (state.policySum ?? 0, state.policySteps ?? 0)
+    pretrained = state.pretrained ?? true
   }
 }

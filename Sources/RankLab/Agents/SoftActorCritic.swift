@@ -309,6 +309,25 @@ public final class SACAgent: Agent {
   /// The figures of the last `train`, named by `metricKeys`.
   var figures: [(key: String, value: Double)] = SACAgent.metricKeys.map { ($0, 0) }
 
+  /// A minibatch with the policy's actions (or probabilities) at s and s′ in `sampled` and
+  /// `nextSampled`, as a gradient step prepares them, and no update: what a `CostConstraint`
+  /// needs to learn on its own (the safety critic's pretraining). Draws from `generator`, so
+  /// SAC's own stream is left as it was.
+  func prepareMinibatch(replay: ReplayBuffer, generator: inout PCG64) {
+    swap(&rng, &generator)
+    defer { swap(&rng, &generator) }
+    replay.sample(into: &batch, rng: &rng)
+    let n = config.batchSize
+    batch.observations.withUnsafeBufferPointer { actorWork.forward(actor, input: $0, rows: n) }
+    samplePolicy(actorWork, noise: &noise, into: &sampled, logProbabilities: &logProbabilities)
+    batch.nextObservations.withUnsafeBufferPointer {
+      actorNextWork.forward(actor, input: $0, rows: n)
+    }
+    samplePolicy(
+      actorNextWork, noise: &nextNoise, into: &nextSampled,
+      logProbabilities: &nextLogProbabilities)
+  }
+
   /// One gradient step; returns the figures named by `metricKeys`.
   func trainStep(replay: ReplayBuffer) -> (Float, Float, Float, Float, Float, Float) {
     let start = TimeBreakdown.now

@@ -62,6 +62,11 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
   }
 
   public var method = Method.none
+  /// Q_C gradient steps on the warm-up's transitions when learning starts, before the filter
+  /// first acts (0: none, the paper's way). The warm-up's random steps hold failures; without
+  /// it the filter acts on a critic one step old and the first learnt episodes fail as the
+  /// warm-up's did.
+  public var criticPretrainSteps = 0
   public var criticLoss = CriticLoss.squared
   public var policyPenalty = PolicyPenalty.value
   public var failureEstimate = FailureEstimate.episodes
@@ -91,6 +96,7 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     case multiplierFrom = "multiplier_from"
     case policyPenalty = "policy_penalty"
     case criticLoss = "critic_loss"
+    case criticPretrainSteps = "critic_pretrain_steps"
     case maxSamples = "max_samples"
     case multiplierLearningRate = "multiplier_learning_rate"
     case initialMultiplier = "initial_multiplier"
@@ -115,6 +121,7 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     require(gamma > 0 && gamma < 1, "gamma", "must be within (0, 1), got \(gamma)")
     require(alpha >= 0, "alpha", "must be non-negative (0: the non-conservative critic)")
     require(maxSamples >= 1, "max_samples", "must be at least 1")
+    require(criticPretrainSteps >= 0, "critic_pretrain_steps", "must be non-negative")
     require(
       multiplierLearningRate >= 0, "multiplier_learning_rate",
       "must be non-negative (0 holds λ at initial_multiplier)")
