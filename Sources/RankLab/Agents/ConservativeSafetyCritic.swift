@@ -11,26 +11,32 @@ import Foundation
 ///    Σ_a′ π(a′|s′) Q̄_C(s′, a′)), Q̄_C its Polyak-averaged target (`agent.sac.tau`); the
 ///    sigmoid keeps Q_C in [0, 1], where the reversed-CQL term below would otherwise push the
 ///    policy's actions up without bound (measured: Q_C ≈ 58 after 4k steps on point-nav);
-/// 2. to that TD loss ½ mean (Q_C(s, a) − y)² it adds the reversed-CQL term
+/// 2. to that TD loss, ½ mean (Q_C(s, a) − y)² or the cross-entropy of Q_C against y
+///    (`safety.critic_loss`), it adds the reversed-CQL term
 ///    α (mean Q_C(s, a_D) − mean E_{a~π(·|s)} Q_C(s, a)) (`safety.alpha`): pushed down on the
 ///    logged actions, up on the policy's own, so Q_C over-estimates the policy's failures;
-/// 3. the actor minimises SAC's loss + λ · E_{a~π} Q_C(s, a) (the constraint's Lagrangian).
+/// 3. the actor minimises SAC's loss + λ · E_{a~π} f(s, a) (the constraint's Lagrangian), f = Q_C
+///    or its excess over ε, max(0, Q_C − ε) (`safety.policy_penalty`).
+/// With `safety.critic_pretrain_steps`, Q_C first takes that many steps alone on the warm-up's
+/// transitions when learning starts, before the filter acts (`SafetyCritic.pretrain`).
 ///
 /// Acting (after `learning_starts`): draw a ~ π(·|s) until Q_C(s, a) ≤ ε, at most
 /// `safety.max_samples` draws, else take the draw with the least Q_C (discrete: the same rule
 /// on the action set, the fallback the action of least Q_C); ε = (1 − γ_C)(χ − V_C), V_C the
 /// current expected failures per episode (`safety.failure_estimate`): `episodes`, the running
-/// mean of the training episodes' summed costs; `critic`, the running mean of Q_C(s₀, a ~ π)
-/// at training episodes' first states. Evaluation filters the same way (the filtered policy is
-/// the one CSC deploys), its first candidate the greedy action and its draws from a generator
-/// of its own (stream [3, 1]), so evaluating leaves training alone.
+/// mean of the summed costs of the training episodes begun after the warm-up; `critic`, the
+/// running mean of Q_C(s₀, a ~ π) at training episodes' first states. Evaluation filters the
+/// same way (the filtered policy is the one CSC deploys), its first candidate the greedy action
+/// and its draws from a generator of its own (stream [3, 1]), so evaluating leaves training
+/// alone.
 ///
-/// The multiplier: after every training episode, λ ← max(0, λ + `multiplier_learning_rate` ·
-/// (F − χ)), projected gradient ascent on the dual of "expected failures per episode ≤ χ":
-/// F is the episode's summed cost C (`lagrangian`, and `csc` with `episodes`) or the critic's
-/// V_C (`csc` with `critic`: the filtered episodes fail little by design, so their costs let λ
-/// fall to 0 and leave π itself unsafe; the critic's estimate constrains π). `lagrangian`
-/// learns SAC on r − λ c, with no safety critic and no filtering.
+/// The multiplier: after every training episode begun after the warm-up, λ ← max(0, λ +
+/// `multiplier_learning_rate` · (F − χ)), projected gradient ascent on the dual of "expected
+/// failures per episode ≤ χ": F is the episode's summed cost C (`lagrangian`, and `csc` with
+/// `multiplier_from: episode_cost` and `episodes`), the critic's V_C (`failure_estimate:
+/// critic`), or the critic's estimate of π's own failures (`multiplier_from: policy_critic`:
+/// the filtered episodes fail little by design, so their costs let λ fall to 0 and leave π
+/// itself unsafe). `lagrangian` learns SAC on r − λ c, with no safety critic and no filtering.
 ///
 /// The paper's policy update is a TRPO-style step with the multiplier; this one is SAC's actor
 /// step with the same multiplier, documented in `docs/safety.md` with what we compared.
@@ -48,6 +54,8 @@ public final class SafeSACAgent: Agent {
   let learningStarts: Int
   /// Whether the next training action is its episode's first (V_C is read there).
   var episodeStart = true
+  /// Whether the running training episode began after the warm-up (only those move V_C and λ).
+  var episodeLearnt = false
   /// Rejection counters of training actions since the last log row.
   var drawn = 0
   var rejected = 0
@@ -75,6 +83,7 @@ public final class SafeSACAgent: Agent {
     gamma = safety.gamma
     smoothing = safety.valueSmoothing
     learningStarts = context.config.agent.learningStarts
+    episodeLearnt = learningStarts <= 0
     evaluationRNG = PCG64(seed: UInt64(context.seed), stream: [3, 1])
     let d = observationCount
     let m = actionWidth
@@ -213,14 +222,18 @@ public final class SafeSACAgent: Agent {
   }
 
   public func episodeStarted(training: Bool) {
-    if training { episodeStart = true }
+    if training {
+      episodeStart = true
+      episodeLearnt = sac.currentStep >= learningStarts
+    }
   }
 
   public func episodeEnded(return episodeReturn: Double, cost: Double, length: Int) {
-    // V_C estimates the filtered policy's failures: the warm-up's random episodes say nothing
-    // of it (measured: they lifted V_C past χ, so ε < 0 rejected every action for thousands
-    // of steps after learning began, and CSC on lava never reached the goal).
-    if critic.failureEstimate == .episodes, sac.currentStep >= learningStarts {
+    // V_C and λ estimate the learnt policy's failures: an episode begun in the warm-up's
+    // random steps says nothing of it (measured: those episodes lifted V_C past χ, so ε < 0
+    // rejected every action for thousands of steps after learning began).
+    guard episodeLearnt else { return }
+    if critic.failureEstimate == .episodes {
       critic.startValue += smoothing * (cost - critic.startValue)
     }
     critic.updateMultiplier(episodeCost: cost, length: length)
@@ -278,13 +291,27 @@ public final class SafeSACAgent: Agent {
     return metrics
   }
 
+  /// The running training episode's flags, so a run resumed in mid-episode counts it alike.
+  private struct Episode: Codable {
+    var start: Bool
+    var learnt: Bool
+  }
+
   public func save(into archive: inout CheckpointArchive) throws {
     try sac.save(into: &archive)
     try critic.save(into: &archive)
+    try archive.put(
+      "agent/safety_episode", json: Episode(start: episodeStart, learnt: episodeLearnt))
   }
   public func load(from archive: CheckpointArchive) throws {
     try sac.load(from: archive)
     try critic.load(from: archive)
+    // Absent in checkpoints written before it: the episode counts if learning had begun.
+    let episode =
+      archive.sections["agent/safety_episode"] == nil
+      ? Episode(start: false, learnt: sac.currentStep >= learningStarts)
+      : try archive.json("agent/safety_episode", as: Episode.self)
+    (episodeStart, episodeLearnt) = (episode.start, episode.learnt)
   }
   /// The policy file holds the actor and, for CSC, the safety critic and V_C: the deployed
   /// policy is the filtered one (`ranklab eval` filters as the final evaluation did).
@@ -313,7 +340,7 @@ public final class SafetyCritic: CostConstraint {
   let failureEstimate: SafetyConfig.FailureEstimate
   let multiplierFrom: SafetyConfig.MultiplierSource
   let policyPenalty: SafetyConfig.PolicyPenalty
-  let crossEntropy: Bool
+  let criticLoss: SafetyConfig.CriticLoss
   let alpha: Float
   let chi: Double
   /// γ_C (`safety.gamma`).
@@ -331,7 +358,9 @@ public final class SafetyCritic: CostConstraint {
   /// Whether `safety.critic_pretrain_steps` have been taken (once, when learning starts).
   var pretrained: Bool
   let pretrainSteps: Int
-  /// The pretraining's minibatches and policy draws (stream [2, 3]), apart from SAC's.
+  /// The pretraining's minibatches and policy draws (stream [3, 2]), apart from SAC's. Not
+  /// checkpointed: it is used only inside the one `pretrain` call, so a resumed run has either
+  /// pretrained already or holds this generator as it was made.
   var pretrainRNG: PCG64
   /// λ ≥ 0.
   public internal(set) var multiplier: Double
@@ -365,7 +394,7 @@ public final class SafetyCritic: CostConstraint {
     failureEstimate = safety.failureEstimate
     multiplierFrom = safety.multiplierFrom
     policyPenalty = safety.policyPenalty
-    crossEntropy = safety.criticLoss == .crossEntropy
+    criticLoss = safety.criticLoss
     alpha = Float(safety.alpha)
     chi = safety.chi
     gamma = Float(safety.gamma)
@@ -373,7 +402,7 @@ public final class SafetyCritic: CostConstraint {
     multiplier = safety.initialMultiplier
     pretrainSteps = safety.criticPretrainSteps
     pretrained = safety.criticPretrainSteps == 0
-    pretrainRNG = PCG64(seed: UInt64(context.seed), stream: [2, 3])
+    pretrainRNG = PCG64(seed: UInt64(context.seed), stream: [3, 2])
     let agent = context.config.agent
     tau = Float((agent.sac ?? SACConfig()).tau)
     maxGradNorm = Float(agent.maxGradNorm)
@@ -467,27 +496,41 @@ public final class SafetyCritic: CostConstraint {
     policySinceEpisode.steps += 1
   }
 
-  /// One row's TD loss: ½ (q − y)² or the cross-entropy of q against y (`safety.critic_loss`).
-  @inline(__always) func tdTerm(_ q: Float, _ y: Float) -> Float {
-    guard crossEntropy else { return 0.5 * (q - y) * (q - y) }
-    let tiny: Float = 1e-7
-    return -(y * max(q, tiny).log() + (1 - y) * max(1 - q, tiny).log())
+  /// One row's TD loss at logit z, q = σ(z): ½ (q − y)², or the cross-entropy
+  /// −y log q − (1 − y) log(1 − q) = softplus(z) − y z (`safety.critic_loss`), which stays exact
+  /// where σ(z) rounds to 0 or 1 in Float.
+  @inline(__always) func tdTerm(logit z: Float, _ q: Float, _ y: Float) -> Float {
+    switch criticLoss {
+    case .squared: return 0.5 * (q - y) * (q - y)
+    case .crossEntropy: return max(z, 0) + (1 + (-abs(z)).exp()).log() - y * z
+    }
   }
 
   /// The TD loss's derivative in the logit z, q = σ(z): (q − y) q (1 − q) or q − y.
   @inline(__always) func tdSlope(_ error: Float, _ q: Float) -> Float {
-    crossEntropy ? error : error * q * (1 - q)
+    switch criticLoss {
+    case .squared: return error * q * (1 - q)
+    case .crossEntropy: return error
+    }
+  }
+
+  /// What the actor is charged for at Q_C = q (`safety.policy_penalty`): q, or its excess over ε.
+  @inline(__always) func charge(_ q: Float, _ epsilon: Float) -> Float {
+    switch policyPenalty {
+    case .value: return q
+    case .excess: return max(0, q - epsilon)
+    }
   }
 
   /// Q_C's steps on the warm-up's transitions before the filter first acts; SAC's networks
   /// stay as they are, and λ's estimate of π's failures does not count these steps.
   func pretrain(_ sac: SACAgent, replay: ReplayBuffer) {
-    let saved = policySinceEpisode
+    let saved = (policySinceEpisode, sums)
     for _ in 0..<pretrainSteps {
       sac.prepareMinibatch(replay: replay, generator: &pretrainRNG)
       learn(sac)
     }
-    policySinceEpisode = saved
+    (policySinceEpisode, sums) = saved
     pretrained = true
   }
 
@@ -536,7 +579,7 @@ public final class SafetyCritic: CostConstraint {
         let a = Int(batch.actionIndices[i])
         let qa = Self.probability(z[i * m + a])
         let error = qa - targets[i]
-        tdLoss += tdTerm(qa, targets[i]) / Float(n)
+        tdLoss += tdTerm(logit: z[i * m + a], qa, targets[i]) / Float(n)
         loggedMean += qa / Float(n)
         // dL/dz_j = dL/dQ_j · Q_j (1 − Q_j).
         for j in 0..<m {
@@ -571,7 +614,7 @@ public final class SafetyCritic: CostConstraint {
         let q = Self.probability(loggedWork.output[i])
         let qPolicy = Self.probability(policyWork.output[i])
         let error = q - targets[i]
-        tdLoss += tdTerm(q, targets[i]) / Float(n)
+        tdLoss += tdTerm(logit: loggedWork.output[i], q, targets[i]) / Float(n)
         loggedMean += q / Float(n)
         policyMean += qPolicy / Float(n)
         loggedGradient[i] = (tdSlope(error, q) + alpha * q * (1 - q)) / Float(n)
@@ -600,7 +643,6 @@ public final class SafetyCritic: CostConstraint {
     let d = observationCount
     let m = actionWidth
     let batch = sac.batch
-    let excess = policyPenalty == .excess
     let epsilon = Float(threshold)
     if discrete {
       batch.observations.withUnsafeBufferPointer {
@@ -610,8 +652,7 @@ public final class SafetyCritic: CostConstraint {
       var mean: Float = 0
       for i in 0..<n {
         for j in 0..<m {
-          let q = Self.probability(z[i * m + j])
-          let charged = excess ? max(0, q - epsilon) : q
+          let charged = charge(Self.probability(z[i * m + j]), epsilon)
           terms[i * m + j] = charged
           mean += sac.sampled[i * m + j] * charged / Float(n)
         }
@@ -628,9 +669,10 @@ public final class SafetyCritic: CostConstraint {
     // ∂Q_C/∂a = Q_C (1 − Q_C) ∂z/∂a (with `excess`, only where Q_C > ε).
     for i in 0..<n {
       let q = Self.probability(penaltyWork.output[i])
-      let charged = !excess || q > epsilon
-      mean += (excess ? max(0, q - epsilon) : q) / Float(n)
-      onesGradient[i] = charged ? q * (1 - q) : 0
+      let charged = charge(q, epsilon)
+      mean += charged / Float(n)
+      // The excess has no slope where nothing is charged.
+      onesGradient[i] = policyPenalty == .excess && charged == 0 ? 0 : q * (1 - q)
     }
     // Only the input gradient is read; the parameter gradients are overwritten by the next
     // step of Q_C before they are applied.

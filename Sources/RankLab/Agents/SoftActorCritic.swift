@@ -28,7 +28,8 @@ public protocol MinibatchRelabeler: AnyObject {
 /// Brings the failure signal into SAC's update (safe exploration, `ConservativeSafetyCritic`):
 /// the minibatch then carries costs; the constraint may rewrite the rewards before the targets
 /// (the Lagrangian baseline's r − λ c), learns after the critics' step (a safety critic), and
-/// adds λ · Q_C(s, a) at the policy's actions to the actor's loss.
+/// adds λ · f(s, a) at the policy's actions to the actor's loss (f = Q_C or its excess over
+/// the filter's threshold, `safety.policy_penalty`).
 public protocol CostConstraint: AnyObject {
   /// Before the critics' targets, on the sampled minibatch (costs filled).
   func adjustRewards(_ batch: inout TransitionBatch)
@@ -36,8 +37,8 @@ public protocol CostConstraint: AnyObject {
   /// policy's actions or probabilities at s and s′).
   func learn(_ sac: SACAgent)
   /// The actor's penalty at the policy's actions in `sac.sampled`: returns λ and the mean
-  /// Q_C, having written into `terms` ∂Q_C/∂a per row and action dimension (continuous, the
-  /// actions in [−1, 1]) or Q_C(s, ·) per row (discrete); λ = 0 adds nothing.
+  /// charge f, having written into `terms` ∂f/∂a per row and action dimension (continuous, the
+  /// actions in [−1, 1]) or f(s, ·) per row (discrete); λ = 0 adds nothing.
   func actorPenalty(_ sac: SACAgent, terms: inout [Float]) -> (weight: Float, valueMean: Float)
 }
 
@@ -80,7 +81,7 @@ public final class SACAgent: Agent {
   let relabeler: MinibatchRelabeler?
   /// The safety method's hook into the update (nil: plain SAC).
   var constraint: CostConstraint?
-  /// λ · Q_C's action derivatives (continuous) or values (discrete) for the actor.
+  /// λ · f: the charge f's action derivatives (continuous) or values (discrete) for the actor.
   var penaltyTerms: [Float]
   let actorWork: MLPWorkspace
   let actorNextWork: MLPWorkspace
@@ -536,7 +537,7 @@ public final class SACAgent: Agent {
     let d = observationCount
     var loss: Float = 0
     var qSum: Float = 0
-    // The safety penalty λ · Q_C(s, a) (0 without a constraint).
+    // The safety penalty λ · f(s, a), f = Q_C or its excess over ε (0 without a constraint).
     var penalty: Float = 0
     if let constraint {
       let term = constraint.actorPenalty(self, terms: &penaltyTerms)
@@ -600,7 +601,7 @@ public final class SACAgent: Agent {
         for j in 0..<m {
           let k = i * m + j
           let t = sampled[k]
-          // dL/da through min Q and the penalty λ · Q_C.
+          // dL/da through min Q and the penalty λ · f.
           let dQ = da1[i * w + d + j] + da2[i * w + d + j] + penalty * penaltyTerms[k] / Float(n)
           let rawLogStd = out[i * 2 * m + m + j]
           let inRange = Self.logStdRange.contains(rawLogStd)

@@ -105,6 +105,8 @@ public struct ExperimentConfig: ConfigSchema {
     "safety.method": SafetyConfig.Method.allCases.map(\.rawValue),
     "safety.failure_estimate": SafetyConfig.FailureEstimate.allCases.map(\.rawValue),
     "safety.multiplier_from": SafetyConfig.MultiplierSource.allCases.map(\.rawValue),
+    "safety.critic_loss": SafetyConfig.CriticLoss.allCases.map(\.rawValue),
+    "safety.policy_penalty": SafetyConfig.PolicyPenalty.allCases.map(\.rawValue),
     "smerl.bonus": SMERLConfig.Bonus.allCases.map(\.rawValue),
     "agent.distill.loss": DistillConfig.Loss.allCases.map(\.rawValue),
     "agent.distill.data": DistillConfig.Data.allCases.map(\.rawValue),

@@ -18,8 +18,8 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
 
   /// Where CSC reads V_C, the current expected failures, for ε and for the multiplier.
   public enum FailureEstimate: String, Codable, CaseIterable, Sendable {
-    /// The running mean of the training episodes' summed costs (what the filtered policy
-    /// actually does); the multiplier ascends on each episode's cost.
+    /// The running mean of the summed costs of the training episodes begun after the warm-up
+    /// (what the filtered policy actually does); the multiplier ascends on each episode's cost.
     case episodes
     /// The critic's Q_C(s₀, a ~ π) at training episodes' first states (π unfiltered); the
     /// multiplier ascends on it.
@@ -82,7 +82,8 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
   public var gamma = 0.5
   /// Policy samples drawn per action before taking the one with the least Q_C.
   public var maxSamples = 100
-  /// Step size of the multiplier's projected ascent λ ← max(0, λ + lr (C_episode − χ)).
+  /// Step size of the multiplier's projected ascent λ ← max(0, λ + lr (F − χ)) after each
+  /// training episode begun after the warm-up; 0 holds λ at `initial_multiplier`.
   public var multiplierLearningRate = 0.05
   /// λ at the start of training.
   public var initialMultiplier = 0.0
