@@ -98,7 +98,7 @@ import Testing
     var sampler = PCG64(seed: 5)
     replay.sample(into: &agent.sac.storedBatch, rng: &sampler)
     let stored = agent.sac.storedBatch
-    agent.skills.relabel(stored, into: &agent.sac.batch)
+    agent.skills.relabel(stored, from: replay, into: &agent.sac.batch)
     let batch = agent.sac.batch
     let work = MLPWorkspace(for: before, capacity: 1)
     var logits = [Float](repeating: 0, count: 3)
@@ -135,6 +135,150 @@ import Testing
     #expect(kinds.count == 2)
   }
 
+  @Test func nearOptimalFractionDrawsThatShareOfEveryMinibatchFromNearOptimalEpisodes() throws {
+    var config = try Self.config(mode: "smerl")
+    config.smerl.nearOptimalFraction = 0.25
+    let (agent, replay, env) = try Self.agent(config)
+    // One short near-optimal episode (return 0.9 = R*, 6 of 250 finished transitions) among
+    // long failures, and a running episode.
+    let lengths = [60, 6, 60, 60, 64, 10]
+    let returns = [-1.0, 0.9, -1.0, -0.5, -1.0]
+    var rng = PCG64(seed: 2)
+    let transitions = Self.play(agent, replay, env, lengths: lengths, returns: returns) { _, _ in
+      rng.nextInt(below: 4)
+    }
+    var sampler = PCG64(seed: 7)
+    var nearOptimal = 0
+    var rows = 0
+    var earned = 0.0
+    let batches = 200
+    for _ in 0..<batches {
+      replay.sample(into: &agent.sac.storedBatch, rng: &sampler)
+      agent.skills.resample(&agent.sac.storedBatch, from: replay, rng: &sampler)
+      let stored = agent.sac.storedBatch
+      agent.skills.relabel(stored, from: replay, into: &agent.sac.batch)
+      earned += agent.skills.takeFigures().first { $0.key == "smerl/bonus_fraction" }!.value
+      let d = env.observationSpace.flatCount
+      for i in 0..<stored.count {
+        let t = stored.indices[i]
+        // A redrawn row is the stored transition t, whole.
+        var fresh = replay.makeBatch(size: 1)
+        replay.gather(positions: [t - replay.firstIndex], into: &fresh)
+        #expect(Array(stored.observations[i * d..<(i + 1) * d]) == fresh.observations)
+        #expect(stored.rewards[i] == fresh.rewards[0] && stored.weights[i] == 1)
+        if transitions[t].episode == 1 { nearOptimal += 1 }
+        // The first quarter of the rows (12 of 48) always comes from the near-optimal episode.
+        if i < 12 { #expect(transitions[t].episode == 1, "row \(i)") }
+      }
+      rows += stored.count
+    }
+    // 12 of 48 rows, plus the uniform rows' 6/260 chance: about 27 %, against 2.3 % without.
+    let share = Double(nearOptimal) / Double(rows)
+    #expect(share > 0.25 && share < 0.30, "\(share)")
+    #expect(abs(earned / Double(batches) - share) < 1e-9)
+    // Off by default: the same draw leaves every row uniform.
+    let (plain, plainReplay, _) = try Self.agent(try Self.config(mode: "smerl"))
+    var again = PCG64(seed: 2)
+    Self.play(plain, plainReplay, env, lengths: lengths, returns: returns) { _, _ in
+      again.nextInt(below: 4)
+    }
+    var a = PCG64(seed: 7)
+    var b = PCG64(seed: 7)
+    plainReplay.sample(into: &plain.sac.storedBatch, rng: &a)
+    let before = plain.sac.storedBatch.indices
+    plain.skills.resample(&plain.sac.storedBatch, from: plainReplay, rng: &a)
+    #expect(plain.sac.storedBatch.indices == before)
+    plainReplay.sample(into: &plain.sac.storedBatch, rng: &b)
+    // ... and draws nothing from SAC's stream.
+    #expect(a.nextInt(below: 1 << 30) == b.nextInt(below: 1 << 30))
+  }
+
+  @Test func episodeCreditPaysTheEpisodesMeanBonusOnItsLastTransitionOnly() throws {
+    var config = try Self.config(mode: "smerl")
+    config.smerl.credit = .episode
+    config.smerl.nearOptimalFraction = 0.5
+    let (agent, replay, env) = try Self.agent(config)
+    // As above: episodes 1 and 3 are near-optimal (R* = 0.9, ε = 0.05).
+    let lengths = [7, 9, 5, 8, 6, 4]
+    let returns = [0.2, 0.9, 0.5, 0.86, -1.0]
+    var rng = PCG64(seed: 3)
+    let transitions = Self.play(agent, replay, env, lengths: lengths, returns: returns) { _, _ in
+      rng.nextInt(below: 4)
+    }
+    let firsts = lengths.indices.map { lengths[..<$0].reduce(0, +) }
+    /// α · mean over episode e's next states of log q(z|s′) + log 3, from q as `before`.
+    func expected(_ e: Int, _ before: MLP) -> Float {
+      let work = MLPWorkspace(for: before, capacity: 1)
+      var logits = [Float](repeating: 0, count: 3)
+      var logQ = logits
+      var sum: Float = 0
+      let latent = transitions[firsts[e]].latent
+      var one = replay.makeBatch(size: 1, extras: [])
+      for t in firsts[e]..<firsts[e] + lengths[e] {
+        replay.gather(positions: [t - replay.firstIndex], into: &one)
+        one.nextObservations.withUnsafeBufferPointer { s in
+          logits.withUnsafeMutableBufferPointer { work.forwardSingle(before, input: s, output: $0) }
+        }
+        logits.withUnsafeBufferPointer { z in
+          logQ.withUnsafeMutableBufferPointer {
+            Losses.logSoftmax(z, rows: 1, columns: 3, into: $0)
+          }
+        }
+        sum += logQ[latent] + Float(log(3.0))
+      }
+      return 0.5 * sum / Float(lengths[e])
+    }
+    var sampler = PCG64(seed: 5)
+    var paid = Set<Int>()
+    for _ in 0..<4 {
+      let before = MLP(copying: agent.skills.discriminator)
+      replay.sample(into: &agent.sac.storedBatch, rng: &sampler)
+      agent.skills.resample(&agent.sac.storedBatch, from: replay, rng: &sampler)
+      let stored = agent.sac.storedBatch
+      agent.skills.relabel(stored, from: replay, into: &agent.sac.batch)
+      for i in 0..<stored.count {
+        let t = stored.indices[i]
+        let e = transitions[t].episode
+        let bonus = agent.sac.batch.rewards[i] - stored.rewards[i]
+        if (e == 1 || e == 3) && t == firsts[e] + lengths[e] - 1 {
+          #expect(abs(bonus - expected(e, before)) < 1e-4, "row \(i) episode \(e)")
+          paid.insert(e)
+        } else {
+          #expect(bonus == 0, "row \(i) episode \(e) step \(t - firsts[e]) earns nothing")
+        }
+      }
+    }
+    // The minibatches held the last transition of both near-optimal episodes.
+    #expect(paid == [1, 3])
+  }
+
+  @Test func firstVisitCreditPaysNoTransitionBackIntoAStateTheEpisodeWasIn() throws {
+    var config = try Self.config(mode: "smerl")
+    config.smerl.credit = .firstVisit
+    let (agent, replay, env) = try Self.agent(config)
+    // From S: right, right, down (into the wall: stays), right, left (back), right (back),
+    // right; a near-optimal episode (its return is R*), then a running one.
+    let actions = [1, 1, 2, 1, 3, 1, 1]
+    let back = [false, false, true, false, true, true, false]
+    Self.play(agent, replay, env, lengths: [7, 3], returns: [0.9]) { _, t in actions[t % 7] }
+    let record = agent.skills.state.episodes[0]
+    #expect((0..<7).map { agent.skills.revisits($0, of: record, replay: replay) } == back)
+    var sampler = PCG64(seed: 11)
+    var seen = Set<Int>()
+    for _ in 0..<4 {
+      replay.sample(into: &agent.sac.storedBatch, rng: &sampler)
+      let stored = agent.sac.storedBatch
+      agent.skills.relabel(stored, from: replay, into: &agent.sac.batch)
+      for i in 0..<stored.count where stored.indices[i] < 7 {
+        let t = stored.indices[i]
+        let bonus = agent.sac.batch.rewards[i] - stored.rewards[i]
+        #expect((bonus == 0) == back[t], "step \(t): bonus \(bonus)")
+        seen.insert(t)
+      }
+    }
+    #expect(seen.count == 7)
+  }
+
   @Test func discriminatorLearnsToTellLatentsApartByTheStatesTheyVisit() throws {
     var config = try Self.config(latents: 2)
     config.smerl.discriminator.learningRate = 1e-3
@@ -149,7 +293,7 @@ import Testing
     var loss = Double.infinity
     for round in 0..<300 {
       replay.sample(into: &agent.sac.storedBatch, rng: &sampler)
-      agent.skills.relabel(agent.sac.storedBatch, into: &agent.sac.batch)
+      agent.skills.relabel(agent.sac.storedBatch, from: replay, into: &agent.sac.batch)
       let figures = agent.skills.takeFigures()
       if round == 299 {
         accuracy = figures.first { $0.key == "smerl/discriminator_accuracy" }?.value ?? 0
@@ -160,8 +304,10 @@ import Testing
     #expect(accuracy > 0.95 && loss < 0.3)
   }
 
-  @Test func sameSeedSameNumbersAndCheckpointsRoundTrip() throws {
-    let config = try Self.config()
+  @Test(arguments: [0.0, 0.25])
+  func sameSeedSameNumbersAndCheckpointsRoundTrip(nearOptimalFraction: Double) throws {
+    var config = try Self.config()
+    config.smerl.nearOptimalFraction = nearOptimalFraction
     var agents: [(SMERLAgent, ReplayBuffer)] = []
     for _ in 0..<2 {
       let (agent, replay, env) = try Self.agent(config, seed: 4)
@@ -193,6 +339,11 @@ import Testing
       ("agent: {algorithm: sac}\nsmerl: {mode: smerl, latents: 1}", "smerl.latents"),
       ("agent: {algorithm: sac}\nsmerl: {mode: diayn, target_return: best}", "auto or a number"),
       ("agent: {algorithm: sac}\nreplay: {n_step: 3}\nsmerl: {mode: smerl}", "replay.n_step"),
+      ("agent: {algorithm: sac}\nsmerl: {mode: smerl, near_optimal_fraction: 1}", "[0, 1)"),
+      (
+        "agent: {algorithm: sac}\nsmerl: {mode: diayn, near_optimal_fraction: 0.25}",
+        "only smerl mode",
+      ),
     ] {
       #expect {
         _ = try ConfigLoader.load(ExperimentConfig.self, text: text, file: "s.yaml")

@@ -15,10 +15,23 @@ import Foundation
 ///   environment return of the transition's episode: the bonus is paid only on transitions of
 ///   finished episodes within ε of R* (R* `auto`: the best training-episode return so far; ε
 ///   `auto`: 0.1 · |R*|). `smerl.mode: diayn` pays it on every transition (DIAYN + reward).
+/// - `smerl.near_optimal_fraction` > 0: that share of every minibatch is redrawn from the
+///   transitions of near-optimal episodes the replay still holds (found in the episode table,
+///   no second copy), so the bonus acts on that share of the updates however rare such
+///   episodes are among the training episodes.
+/// - `smerl.credit: episode` pays a near-optimal episode's bonus once, on its last transition:
+///   α times the mean of log q(z|s′) − log p(z) over its next states; `first_visit` pays it
+///   per step, but only on transitions into a state the episode has not been in before.
 /// - Evaluation plays every latent (`latentCount`, `selectLatent`); `ranklab adapt` picks one.
 ///
-/// No reference implementation of the paper was found to check against; this follows the
-/// paper's equations as `shared/science.md` §2 gives them.
+/// This follows the paper's equations as `shared/science.md` §2 gives them. The authors' code
+/// (github.com/szk9876/SMERL, rlkit `path_replay_buffer.py`), read for facts: the threshold
+/// is one fixed number per environment (`--subopt-return-threshold`), not a running best; the
+/// replay holds whole episodes (its size counted in episodes) and a minibatch draws an
+/// episode uniformly, then a step of it uniformly, so a short episode weighs as much as a
+/// long one; the episode's return is the sum of its stored rewards; the bonus is signed
+/// (−CE − log p(z)); the discriminator learns from the same uniform draws. Here the replay
+/// draws transitions uniformly, which `near_optimal_fraction` can offset.
 public final class SMERLAgent: Agent {
   let sac: SACAgent
   let skills: LatentSkills
@@ -246,6 +259,7 @@ final class LatentSkills: MinibatchRelabeler {
     logQ = [Float](repeating: 0, count: batchSize * latents)
     outputGradient = logQ
     rowLatents = [Int](repeating: 0, count: batchSize)
+    rowEpisodes = [EpisodeRecord?](repeating: nil, count: batchSize)
   }
 
   var appendedWidth: Int { latents }
@@ -254,6 +268,64 @@ final class LatentSkills: MinibatchRelabeler {
   var targetReturn: Double? {
     if case .value(let target) = config.targetReturn { return target }
     return state.bestReturn
+  }
+
+  /// R* − ε, the return a finished episode needs to earn the bonus (nil before any R*).
+  var threshold: Double? {
+    guard let target = targetReturn else { return nil }
+    switch config.epsilon {
+    case .auto: return target - 0.1 * abs(target)
+    case .value(let epsilon): return target - epsilon
+    }
+  }
+
+  /// The near-optimal transitions the replay still holds, as runs of transition numbers
+  /// (`nearOptimalRuns[k]` starts at `.first` and holds `.length`), and `nearOptimalEnds[k]`
+  /// the running total through run k. Derived from `state`, the threshold and the replay's
+  /// oldest transition, and rebuilt when one of them changes (so not checkpointed).
+  var nearOptimalRuns: [(first: Int, length: Int)] = []
+  var nearOptimalEnds: [Int] = []
+  var nearOptimalKey: (episodes: Int, finished: Int, threshold: Double, oldest: Int)?
+
+  func refreshNearOptimal(threshold: Double, oldest: Int) {
+    let key = (state.episodes.count, state.runningFirst, threshold, oldest)
+    if let k = nearOptimalKey, k == key { return }
+    nearOptimalKey = key
+    nearOptimalRuns.removeAll(keepingCapacity: true)
+    nearOptimalEnds.removeAll(keepingCapacity: true)
+    var total = 0
+    for record in state.episodes where record.episodeReturn >= threshold {
+      let first = max(record.first, oldest)
+      let length = record.first + record.length - first
+      guard length > 0 else { continue }
+      total += length
+      nearOptimalRuns.append((first, length))
+      nearOptimalEnds.append(total)
+    }
+  }
+
+  /// Redraws the first `near_optimal_fraction` of the rows uniformly from the near-optimal
+  /// transitions the replay holds (none yet: the rows stay as drawn).
+  func resample(_ stored: inout TransitionBatch, from replay: ReplayBuffer, rng: inout PCG64) {
+    guard config.mode == .smerl, config.nearOptimalFraction > 0, let threshold else { return }
+    let rows = Int((config.nearOptimalFraction * Double(stored.count)).rounded())
+    guard rows > 0 else { return }
+    refreshNearOptimal(threshold: threshold, oldest: replay.firstIndex)
+    guard let total = nearOptimalEnds.last else { return }
+    for row in 0..<rows {
+      let k = rng.nextInt(below: total)
+      // The first run whose running total exceeds k.
+      var low = 0
+      var high = nearOptimalEnds.count - 1
+      while low < high {
+        let mid = (low + high) / 2
+        if nearOptimalEnds[mid] > k { high = mid } else { low = mid + 1 }
+      }
+      let run = nearOptimalRuns[low]
+      let t = run.first + run.length - (nearOptimalEnds[low] - k)
+      replay.copy(t, into: &stored, row: row)
+      stored.weights[row] = 1
+    }
   }
 
   func beginEpisode(latent: Int) { state.runningLatent = latent }
@@ -272,8 +344,8 @@ final class LatentSkills: MinibatchRelabeler {
     }
   }
 
-  /// The latent of transition `t` and, when its episode has finished, that episode's return.
-  func lookup(_ t: Int) -> (latent: Int, episodeReturn: Double?) {
+  /// The latent of transition `t` and, when its episode has finished, that episode's record.
+  func lookup(_ t: Int) -> (latent: Int, episode: EpisodeRecord?) {
     if t >= state.runningFirst { return (state.runningLatent, nil) }
     var low = 0
     var high = state.episodes.count - 1
@@ -282,27 +354,86 @@ final class LatentSkills: MinibatchRelabeler {
       if state.episodes[mid].first <= t { low = mid } else { high = mid - 1 }
     }
     let record = state.episodes[low]
-    return (record.latent, record.episodeReturn)
+    return (record.latent, record)
   }
 
-  func relabel(_ stored: TransitionBatch, into batch: inout TransitionBatch) {
+  // `credit: episode`: each earning row's episode, its next observations and q's pass over them.
+  var rowEpisodes: [EpisodeRecord?]
+  var episodeBatch: TransitionBatch?
+  var episodeWork: MLPWorkspace?
+  var episodeInput: [Float] = []
+  var episodeLogQ: [Float] = []
+
+  /// α times the mean of log q(z|s′) − log p(z) over the next states of `record` the replay
+  /// still holds, from q as it is (before this minibatch's step).
+  func episodeBonus(_ record: EpisodeRecord, replay: ReplayBuffer) -> Float {
+    let first = max(record.first, replay.firstIndex)
+    let length = record.first + record.length - first
+    guard length > 0 else { return 0 }
+    if episodeBatch.map({ $0.capacity < length }) ?? true {
+      episodeBatch = replay.makeBatch(size: length, extras: [])
+      episodeWork = MLPWorkspace(for: discriminator, capacity: length)
+      episodeInput = [Float](repeating: 0, count: length * inputs.count)
+      episodeLogQ = [Float](repeating: 0, count: length * latents)
+    }
+    let d = observationWidth
+    let din = inputs.count
+    for k in 0..<length {
+      replay.copy(first + k, into: &episodeBatch!, row: k, steps: 1)
+      for (c, j) in inputs.enumerated() {
+        episodeInput[k * din + c] = episodeBatch!.nextObservations[k * d + j]
+      }
+    }
+    let work = episodeWork!
+    episodeInput.withUnsafeBufferPointer { work.forward(discriminator, input: $0, rows: length) }
+    episodeLogQ.withUnsafeMutableBufferPointer {
+      Losses.logSoftmax(UnsafeBufferPointer(work.output), rows: length, columns: latents, into: $0)
+    }
+    let logPrior = -Float(Foundation.log(Double(latents)))
+    var sum: Float = 0
+    for k in 0..<length { sum += episodeLogQ[k * latents + record.latent] - logPrior }
+    return Float(config.alpha) * sum / Float(length)
+  }
+
+  /// Whether transition `t` of `record` leads back to a state its episode was in before (its
+  /// next observation equal to one of the observations of the episode's transitions through
+  /// t, as far as the replay still holds them).
+  func revisits(_ t: Int, of record: EpisodeRecord, replay: ReplayBuffer) -> Bool {
+    let first = max(record.first, replay.firstIndex)
+    let length = t - first + 1
+    guard length > 0 else { return false }
+    if episodeBatch.map({ $0.capacity < length }) ?? true {
+      episodeBatch = replay.makeBatch(size: max(length, record.length), extras: [])
+    }
+    let d = observationWidth
+    for k in 0..<length { replay.copy(first + k, into: &episodeBatch!, row: k, steps: 1) }
+    let batch = episodeBatch!
+    let next = (length - 1) * d
+    for k in 0..<length {
+      var same = true
+      for j in 0..<d where batch.observations[k * d + j] != batch.nextObservations[next + j] {
+        same = false
+        break
+      }
+      if same { return true }
+    }
+    return false
+  }
+
+  func relabel(
+    _ stored: TransitionBatch, from replay: ReplayBuffer, into batch: inout TransitionBatch
+  ) {
     let start = TimeBreakdown.now
     defer { seconds += TimeBreakdown.since(start) }
     let n = stored.count
     let d = observationWidth
     let w = d + latents
     let din = inputs.count
-    let target = targetReturn
-    var threshold = -Double.infinity
-    if let target {
-      switch config.epsilon {
-      case .auto: threshold = target - 0.1 * abs(target)
-      case .value(let epsilon): threshold = target - epsilon
-      }
-    }
+    let threshold = self.threshold
     for i in 0..<n {
-      let (latent, episodeReturn) = lookup(stored.indices[i])
+      let (latent, episode) = lookup(stored.indices[i])
       rowLatents[i] = latent
+      rowEpisodes[i] = episode
       for k in 0..<d {
         batch.observations[i * w + k] = stored.observations[i * d + k]
         batch.nextObservations[i * w + k] = stored.nextObservations[i * d + k]
@@ -316,11 +447,24 @@ final class LatentSkills: MinibatchRelabeler {
         discriminatorInput[i * din + c] = stored.nextObservations[i * d + k]
       }
       // Whether this row earns the bonus, kept in the reward slot until q is known.
-      let earns: Bool
+      var earns: Bool
       switch config.mode {
       case .diayn: earns = true
-      case .smerl: earns = target != nil && (episodeReturn.map { $0 >= threshold } ?? false)
+      case .smerl:
+        if let threshold, let episode {
+          earns = episode.episodeReturn >= threshold
+        } else {
+          earns = false
+        }
       case .none: earns = false
+      }
+      // Paid once per episode: on its last transition only.
+      if earns && config.credit == .episode {
+        earns = episode.map { stored.indices[i] == $0.first + $0.length - 1 } ?? false
+      }
+      // Paid only on entering a state for the first time in the episode.
+      if earns && config.credit == .firstVisit, let episode {
+        earns = !revisits(stored.indices[i], of: episode, replay: replay)
       }
       batch.rewards[i] = earns ? 1 : 0
     }
@@ -346,7 +490,10 @@ final class LatentSkills: MinibatchRelabeler {
       }
       var bonus: Float = 0
       if batch.rewards[i] == 1 {
-        bonus = Float(config.alpha) * (logQ[row + z] - logPrior)
+        switch config.credit {
+        case .step, .firstVisit: bonus = Float(config.alpha) * (logQ[row + z] - logPrior)
+        case .episode: bonus = episodeBonus(rowEpisodes[i]!, replay: replay)
+        }
         if config.bonus == .nonnegative { bonus = max(0, bonus) }
         earned += 1
       }

@@ -21,8 +21,19 @@ public protocol MinibatchRelabeler: AnyObject {
   /// Floats appended to every observation the networks see (the latent's one-hot).
   var appendedWidth: Int { get }
   /// Reads `stored` (rows as the replay holds them) and writes `batch`: observations widened by
-  /// `appendedWidth`, rewards relabelled, every other column SAC reads copied.
-  func relabel(_ stored: TransitionBatch, into batch: inout TransitionBatch)
+  /// `appendedWidth`, rewards relabelled, every other column SAC reads copied (`replay` the
+  /// buffer `stored` was drawn from).
+  func relabel(
+    _ stored: TransitionBatch, from replay: ReplayBuffer, into batch: inout TransitionBatch)
+  /// May redraw rows of `stored` (as `replay` sampled them, with SAC's `rng`) before
+  /// `relabel` reads it: SMERL's share of near-optimal transitions. The default leaves it.
+  func resample(_ stored: inout TransitionBatch, from replay: ReplayBuffer, rng: inout PCG64)
+}
+
+extension MinibatchRelabeler {
+  public func resample(
+    _ stored: inout TransitionBatch, from replay: ReplayBuffer, rng: inout PCG64
+  ) {}
 }
 
 /// Brings the failure signal into SAC's update (safe exploration, `ConservativeSafetyCritic`):
@@ -334,8 +345,9 @@ public final class SACAgent: Agent {
     let start = TimeBreakdown.now
     if let relabeler {
       replay.sample(into: &storedBatch, rng: &rng)
+      relabeler.resample(&storedBatch, from: replay, rng: &rng)
       samplingSeconds += TimeBreakdown.since(start)
-      relabeler.relabel(storedBatch, into: &batch)
+      relabeler.relabel(storedBatch, from: replay, into: &batch)
     } else {
       replay.sample(into: &batch, rng: &rng)
       samplingSeconds += TimeBreakdown.since(start)

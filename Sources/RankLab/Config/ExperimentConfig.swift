@@ -108,6 +108,7 @@ public struct ExperimentConfig: ConfigSchema {
     "safety.critic_loss": SafetyConfig.CriticLoss.allCases.map(\.rawValue),
     "safety.policy_penalty": SafetyConfig.PolicyPenalty.allCases.map(\.rawValue),
     "smerl.bonus": SMERLConfig.Bonus.allCases.map(\.rawValue),
+    "smerl.credit": SMERLConfig.Credit.allCases.map(\.rawValue),
     "agent.distill.loss": DistillConfig.Loss.allCases.map(\.rawValue),
     "agent.distill.data": DistillConfig.Data.allCases.map(\.rawValue),
     "agent.distill.ensemble": DistillConfig.Ensemble.allCases.map(\.rawValue),
@@ -208,6 +209,12 @@ public struct ExperimentConfig: ConfigSchema {
         "'\(smerl.mode.rawValue)' stands on SAC; set agent.algorithm: sac (or smerl.mode: none)")
       require(smerl.latents >= 2, "smerl.latents", "must be at least 2 (one latent is plain SAC)")
       require(smerl.alpha >= 0, "smerl.alpha", "must be non-negative")
+      require(
+        (0..<1).contains(smerl.nearOptimalFraction), "smerl.near_optimal_fraction",
+        "must be within [0, 1)")
+      require(
+        smerl.nearOptimalFraction == 0 || smerl.mode == .smerl, "smerl.near_optimal_fraction",
+        "draws near-optimal episodes, which only smerl mode tells apart; set it to 0")
       if case .value(let epsilon) = smerl.epsilon {
         require(epsilon >= 0, "smerl.epsilon", "must be non-negative (or auto)")
       }

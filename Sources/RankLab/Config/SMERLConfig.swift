@@ -71,12 +71,32 @@ public struct SMERLConfig: Codable, Equatable, Sendable {
   /// that shares another latent's route earns less than a failed one, which earns nothing.
   public var bonus = Bonus.signed
 
+  /// The share of every SAC minibatch drawn from transitions of near-optimal episodes (those
+  /// whose return is within ε of R*, while the replay holds them), the rest drawn uniformly as
+  /// usual; 0 (the default) draws every row uniformly. `smerl` mode only.
+  public var nearOptimalFraction = 0.0
+
+  /// Where a near-optimal episode's bonus is paid: on each of its transitions (`step`, the
+  /// paper's per-step reward), or once, on its last transition, as α times the episode's mean
+  /// of log q(z|s′) − log p(z) (`episode`). Paid per step, a positive bonus on a transition
+  /// that stays put (a move into a wall) is worth b / (1 − γ) to a critic that cannot see the
+  /// episode's return, more than the goal; paid at the end it buys only reaching the goal.
+  /// `first_visit`: per step, but only on transitions into a state (next observation) the
+  /// episode has not been in before, so no loop earns it twice.
+  public var credit = Credit.step
+
+  public enum Credit: String, Codable, CaseIterable, Sendable {
+    case step, episode
+    case firstVisit = "first_visit"
+  }
+
   public enum Bonus: String, Codable, CaseIterable, Sendable {
     case signed, nonnegative
   }
 
   enum CodingKeys: String, CodingKey {
-    case mode, latents, alpha, epsilon, discriminator, bonus
+    case mode, latents, alpha, epsilon, discriminator, bonus, credit
     case targetReturn = "target_return"
+    case nearOptimalFraction = "near_optimal_fraction"
   }
 }
