@@ -206,6 +206,10 @@ final class LatentSkills: MinibatchRelabeler {
     var length: Int
     var latent: Int
     var episodeReturn: Double
+    /// `credit: first_visit`: the offsets of its transitions whose next state the episode had
+    /// been in before, found once, the first time one of its rows earns the bonus (nil until
+    /// then, and in checkpoints written before it).
+    var revisits: [Int]?
   }
 
   struct State: Codable {
@@ -344,8 +348,9 @@ final class LatentSkills: MinibatchRelabeler {
     }
   }
 
-  /// The latent of transition `t` and, when its episode has finished, that episode's record.
-  func lookup(_ t: Int) -> (latent: Int, episode: EpisodeRecord?) {
+  /// The latent of transition `t` and, when its episode has finished, that episode's place in
+  /// `state.episodes`.
+  func lookup(_ t: Int) -> (latent: Int, episode: Int?) {
     if t >= state.runningFirst { return (state.runningLatent, nil) }
     var low = 0
     var high = state.episodes.count - 1
@@ -353,33 +358,43 @@ final class LatentSkills: MinibatchRelabeler {
       let mid = (low + high + 1) / 2
       if state.episodes[mid].first <= t { low = mid } else { high = mid - 1 }
     }
-    let record = state.episodes[low]
-    return (record.latent, record)
+    return (state.episodes[low].latent, low)
   }
 
-  // `credit: episode`: each earning row's episode, its next observations and q's pass over them.
+  // `credit: episode` and `first_visit`: each earning row's episode, and scratch for reading a
+  // whole episode from the replay (grown to the longest episode read, then reused).
   var rowEpisodes: [EpisodeRecord?]
   var episodeBatch: TransitionBatch?
   var episodeWork: MLPWorkspace?
   var episodeInput: [Float] = []
   var episodeLogQ: [Float] = []
 
-  /// α times the mean of log q(z|s′) − log p(z) over the next states of `record` the replay
-  /// still holds, from q as it is (before this minibatch's step).
-  func episodeBonus(_ record: EpisodeRecord, replay: ReplayBuffer) -> Float {
+  /// The transitions of `record` the replay still holds: the first one's number and how many.
+  func heldSpan(of record: EpisodeRecord, in replay: ReplayBuffer) -> (first: Int, length: Int) {
     let first = max(record.first, replay.firstIndex)
-    let length = record.first + record.length - first
-    guard length > 0 else { return 0 }
+    return (first, record.first + record.length - first)
+  }
+
+  /// Copies `length` transitions from `first` into `episodeBatch`, growing the scratch first.
+  func readEpisode(first: Int, length: Int, from replay: ReplayBuffer) {
     if episodeBatch.map({ $0.capacity < length }) ?? true {
       episodeBatch = replay.makeBatch(size: length, extras: [])
       episodeWork = MLPWorkspace(for: discriminator, capacity: length)
       episodeInput = [Float](repeating: 0, count: length * inputs.count)
       episodeLogQ = [Float](repeating: 0, count: length * latents)
     }
+    for k in 0..<length { replay.copy(first + k, into: &episodeBatch!, row: k, steps: 1) }
+  }
+
+  /// α times the mean of log q(z|s′) − log p(z) over the next states of `record` the replay
+  /// still holds, from q as it is (before this minibatch's step).
+  func episodeBonus(_ record: EpisodeRecord, replay: ReplayBuffer) -> Float {
+    let (first, length) = heldSpan(of: record, in: replay)
+    guard length > 0 else { return 0 }
+    readEpisode(first: first, length: length, from: replay)
     let d = observationWidth
     let din = inputs.count
     for k in 0..<length {
-      replay.copy(first + k, into: &episodeBatch!, row: k, steps: 1)
       for (c, j) in inputs.enumerated() {
         episodeInput[k * din + c] = episodeBatch!.nextObservations[k * d + j]
       }
@@ -395,29 +410,35 @@ final class LatentSkills: MinibatchRelabeler {
     return Float(config.alpha) * sum / Float(length)
   }
 
-  /// Whether transition `t` of `record` leads back to a state its episode was in before (its
-  /// next observation equal to one of the observations of the episode's transitions through
-  /// t, as far as the replay still holds them).
-  func revisits(_ t: Int, of record: EpisodeRecord, replay: ReplayBuffer) -> Bool {
-    let first = max(record.first, replay.firstIndex)
-    let length = t - first + 1
-    guard length > 0 else { return false }
-    if episodeBatch.map({ $0.capacity < length }) ?? true {
-      episodeBatch = replay.makeBatch(size: max(length, record.length), extras: [])
-    }
-    let d = observationWidth
-    for k in 0..<length { replay.copy(first + k, into: &episodeBatch!, row: k, steps: 1) }
-    let batch = episodeBatch!
-    let next = (length - 1) * d
-    for k in 0..<length {
-      var same = true
-      for j in 0..<d where batch.observations[k * d + j] != batch.nextObservations[next + j] {
-        same = false
-        break
+  /// The offsets of episode `index`'s transitions whose next observation equals one of the
+  /// episode's observations up to that transition (a return to a state it had been in), read
+  /// from the replay once and kept in the episode's record. The first time is when one of its
+  /// rows first earns the bonus, right after the episode ends, while the replay holds it whole.
+  func revisits(ofEpisode index: Int, replay: ReplayBuffer) -> [Int] {
+    if let known = state.episodes[index].revisits { return known }
+    let (first, length) = heldSpan(of: state.episodes[index], in: replay)
+    var found: [Int] = []
+    if length > 0 {
+      readEpisode(first: first, length: length, from: replay)
+      let batch = episodeBatch!
+      let d = observationWidth
+      for t in 0..<length {
+        let next = t * d
+        for k in 0...t {
+          var same = true
+          for j in 0..<d where batch.observations[k * d + j] != batch.nextObservations[next + j] {
+            same = false
+            break
+          }
+          if same {
+            found.append(first - state.episodes[index].first + t)
+            break
+          }
+        }
       }
-      if same { return true }
     }
-    return false
+    state.episodes[index].revisits = found
+    return found
   }
 
   func relabel(
@@ -431,7 +452,8 @@ final class LatentSkills: MinibatchRelabeler {
     let din = inputs.count
     let threshold = self.threshold
     for i in 0..<n {
-      let (latent, episode) = lookup(stored.indices[i])
+      let (latent, place) = lookup(stored.indices[i])
+      let episode = place.map { state.episodes[$0] }
       rowLatents[i] = latent
       rowEpisodes[i] = episode
       for k in 0..<d {
@@ -458,13 +480,14 @@ final class LatentSkills: MinibatchRelabeler {
         }
       case .none: earns = false
       }
-      // Paid once per episode: on its last transition only.
-      if earns && config.credit == .episode {
+      // Paid once per episode: on its last transition only (smerl mode; diayn pays every row).
+      if earns && config.mode == .smerl && config.credit == .episode {
         earns = episode.map { stored.indices[i] == $0.first + $0.length - 1 } ?? false
       }
       // Paid only on entering a state for the first time in the episode.
-      if earns && config.credit == .firstVisit, let episode {
-        earns = !revisits(stored.indices[i], of: episode, replay: replay)
+      if earns && config.mode == .smerl && config.credit == .firstVisit, let place {
+        let offset = stored.indices[i] - state.episodes[place].first
+        earns = !revisits(ofEpisode: place, replay: replay).contains(offset)
       }
       batch.rewards[i] = earns ? 1 : 0
     }
@@ -490,9 +513,10 @@ final class LatentSkills: MinibatchRelabeler {
       }
       var bonus: Float = 0
       if batch.rewards[i] == 1 {
-        switch config.credit {
-        case .step, .firstVisit: bonus = Float(config.alpha) * (logQ[row + z] - logPrior)
-        case .episode: bonus = episodeBonus(rowEpisodes[i]!, replay: replay)
+        if config.mode == .smerl && config.credit == .episode {
+          bonus = episodeBonus(rowEpisodes[i]!, replay: replay)
+        } else {
+          bonus = Float(config.alpha) * (logQ[row + z] - logPrior)
         }
         if config.bonus == .nonnegative { bonus = max(0, bonus) }
         earned += 1
@@ -556,5 +580,6 @@ final class LatentSkills: MinibatchRelabeler {
       firstMoment: try archive.array("smerl/adam_m", of: Float.self, count: count),
       secondMoment: try archive.array("smerl/adam_v", of: Float.self, count: count))
     state = try archive.json("smerl/episodes", as: State.self)
+    nearOptimalKey = nil
   }
 }

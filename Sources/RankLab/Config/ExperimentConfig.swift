@@ -212,9 +212,6 @@ public struct ExperimentConfig: ConfigSchema {
       require(
         (0..<1).contains(smerl.nearOptimalFraction), "smerl.near_optimal_fraction",
         "must be within [0, 1)")
-      require(
-        smerl.nearOptimalFraction == 0 || smerl.mode == .smerl, "smerl.near_optimal_fraction",
-        "draws near-optimal episodes, which only smerl mode tells apart; set it to 0")
       if case .value(let epsilon) = smerl.epsilon {
         require(epsilon >= 0, "smerl.epsilon", "must be non-negative (or auto)")
       }

@@ -73,7 +73,8 @@ public struct SMERLConfig: Codable, Equatable, Sendable {
 
   /// The share of every SAC minibatch drawn from transitions of near-optimal episodes (those
   /// whose return is within ε of R*, while the replay holds them), the rest drawn uniformly as
-  /// usual; 0 (the default) draws every row uniformly. `smerl` mode only.
+  /// usual; 0 (the default) draws every row uniformly. Read in `smerl` mode only (`diayn` and
+  /// `none` ignore it, so one config serves every mode).
   public var nearOptimalFraction = 0.0
 
   /// Where a near-optimal episode's bonus is paid: on each of its transitions (`step`, the
