@@ -307,10 +307,15 @@ import Testing
     #expect(accuracy > 0.95 && loss < 0.3)
   }
 
-  @Test(arguments: [0.0, 0.25])
-  func sameSeedSameNumbersAndCheckpointsRoundTrip(nearOptimalFraction: Double) throws {
+  @Test(arguments: [
+    (0.0, SMERLConfig.Credit.step), (0.25, .step), (0.25, .firstVisit), (0.25, .episode),
+  ])
+  func sameSeedSameNumbersAndCheckpointsRoundTrip(
+    nearOptimalFraction: Double, credit: SMERLConfig.Credit
+  ) throws {
     var config = try Self.config()
     config.smerl.nearOptimalFraction = nearOptimalFraction
+    config.smerl.credit = credit
     var agents: [(SMERLAgent, ReplayBuffer)] = []
     for _ in 0..<2 {
       let (agent, replay, env) = try Self.agent(config, seed: 4)

@@ -286,14 +286,21 @@ import Testing
 
   @Test func warmUpEpisodesLeaveTheFailureEstimateAlone() throws {
     let (agent, _) = try Self.agent(env: "gridworld/lava")
-    // The test agent learns from step 0: an episode begun before it is the warm-up's, even
-    // if learning starts before it ends.
+    var lava = try EnvironmentCatalog.make(id: "gridworld/lava")
+    let observation = lava.reset(seed: 0)
+    // The test agent learns from step 0: an episode whose first action came before it is the
+    // warm-up's, even if learning starts before it ends; whether it counts is read at that
+    // first action, not when the episode is started.
     agent.sac.currentStep = -1
     agent.episodeStarted(training: true)
+    _ = observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
     agent.sac.currentStep = 0
     agent.episodeEnded(return: 0, cost: 1, length: 5)
     #expect(agent.critic.startValue == 0 && agent.critic.multiplier == 0)
+    agent.sac.currentStep = -1
     agent.episodeStarted(training: true)
+    agent.sac.currentStep = 0
+    _ = observation.withUnsafeBufferPointer { agent.act($0, explore: true) }
     agent.episodeEnded(return: 0, cost: 1, length: 5)
     #expect(abs(agent.critic.startValue - 0.05) < 1e-12 && agent.critic.multiplier > 0)
   }

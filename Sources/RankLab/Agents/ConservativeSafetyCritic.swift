@@ -54,8 +54,10 @@ public final class SafeSACAgent: Agent {
   let learningStarts: Int
   /// Whether the next training action is its episode's first (V_C is read there).
   var episodeStart = true
-  /// Whether the running training episode began after the warm-up (only those move V_C and λ).
+  /// Whether the running training episode's first action came after the warm-up (only those
+  /// episodes move V_C and λ), and whether that first action is still to come.
   var episodeLearnt = false
+  var awaitingFirstAction = true
   /// Rejection counters of training actions since the last log row.
   var drawn = 0
   var rejected = 0
@@ -99,6 +101,12 @@ public final class SafeSACAgent: Agent {
   public var threshold: Double { critic.threshold }
 
   public func act(_ observation: UnsafeBufferPointer<Float>, explore: Bool) -> Action {
+    if explore && awaitingFirstAction {
+      // Read here, not in `episodeStarted`: the loop starts the next episode before the step's
+      // update moves `currentStep`, so only the first action knows whether the filter acts.
+      episodeLearnt = sac.currentStep >= learningStarts
+      awaitingFirstAction = false
+    }
     guard method == .csc, sac.currentStep >= learningStarts else {
       return sac.act(observation, explore: explore)
     }
@@ -224,7 +232,7 @@ public final class SafeSACAgent: Agent {
   public func episodeStarted(training: Bool) {
     if training {
       episodeStart = true
-      episodeLearnt = sac.currentStep >= learningStarts
+      awaitingFirstAction = true
     }
   }
 
@@ -232,7 +240,11 @@ public final class SafeSACAgent: Agent {
     // V_C and λ estimate the learnt policy's failures: an episode begun in the warm-up's
     // random steps says nothing of it (measured: those episodes lifted V_C past χ, so ε < 0
     // rejected every action for thousands of steps after learning began).
-    guard episodeLearnt else { return }
+    guard episodeLearnt else {
+      // Nor do the minibatches seen during it count towards the next episode's λ step.
+      critic.policySinceEpisode = (0, 0)
+      return
+    }
     if critic.failureEstimate == .episodes {
       critic.startValue += smoothing * (cost - critic.startValue)
     }
@@ -295,13 +307,16 @@ public final class SafeSACAgent: Agent {
   private struct Episode: Codable {
     var start: Bool
     var learnt: Bool
+    var awaitingFirstAction: Bool
   }
 
   public func save(into archive: inout CheckpointArchive) throws {
     try sac.save(into: &archive)
     try critic.save(into: &archive)
     try archive.put(
-      "agent/safety_episode", json: Episode(start: episodeStart, learnt: episodeLearnt))
+      "agent/safety_episode",
+      json: Episode(
+        start: episodeStart, learnt: episodeLearnt, awaitingFirstAction: awaitingFirstAction))
   }
   public func load(from archive: CheckpointArchive) throws {
     try sac.load(from: archive)
@@ -309,9 +324,11 @@ public final class SafeSACAgent: Agent {
     // Absent in checkpoints written before it: the episode counts if learning had begun.
     let episode =
       archive.sections["agent/safety_episode"] == nil
-      ? Episode(start: false, learnt: sac.currentStep >= learningStarts)
+      ? Episode(
+        start: false, learnt: sac.currentStep >= learningStarts, awaitingFirstAction: false)
       : try archive.json("agent/safety_episode", as: Episode.self)
-    (episodeStart, episodeLearnt) = (episode.start, episode.learnt)
+    (episodeStart, episodeLearnt, awaitingFirstAction) =
+      (episode.start, episode.learnt, episode.awaitingFirstAction)
   }
   /// The policy file holds the actor and, for CSC, the safety critic and V_C: the deployed
   /// policy is the filtered one (`ranklab eval` filters as the final evaluation did).

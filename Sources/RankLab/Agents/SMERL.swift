@@ -289,7 +289,7 @@ final class LatentSkills: MinibatchRelabeler {
   /// oldest transition, and rebuilt when one of them changes (so not checkpointed).
   var nearOptimalRuns: [(first: Int, length: Int)] = []
   var nearOptimalEnds: [Int] = []
-  var nearOptimalKey: (episodes: Int, finished: Int, threshold: Double, oldest: Int)?
+  var nearOptimalKey: (episodes: Int, runningFirst: Int, threshold: Double, oldest: Int)?
 
   func refreshNearOptimal(threshold: Double, oldest: Int) {
     let key = (state.episodes.count, state.runningFirst, threshold, oldest)
@@ -361,8 +361,9 @@ final class LatentSkills: MinibatchRelabeler {
     return (state.episodes[low].latent, low)
   }
 
-  // `credit: episode` and `first_visit`: each earning row's episode, and scratch for reading a
-  // whole episode from the replay (grown to the longest episode read, then reused).
+  // Each row's episode record (read by `credit: episode`), and scratch for reading a whole
+  // episode from the replay (`episode` and `first_visit`; grown to the longest episode read,
+  // then reused).
   var rowEpisodes: [EpisodeRecord?]
   var episodeBatch: TransitionBatch?
   var episodeWork: MLPWorkspace?
@@ -437,7 +438,9 @@ final class LatentSkills: MinibatchRelabeler {
         }
       }
     }
-    state.episodes[index].revisits = found
+    // Kept only when read whole: an episode whose start the replay has already dropped is
+    // read again next time (and pays on what the replay holds).
+    if length == state.episodes[index].length { state.episodes[index].revisits = found }
     return found
   }
 

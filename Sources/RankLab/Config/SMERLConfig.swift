@@ -83,7 +83,8 @@ public struct SMERLConfig: Codable, Equatable, Sendable {
   /// that stays put (a move into a wall) is worth b / (1 − γ) to a critic that cannot see the
   /// episode's return, more than the goal; paid at the end it buys only reaching the goal.
   /// `first_visit`: per step, but only on transitions into a state (next observation) the
-  /// episode has not been in before, so no loop earns it twice.
+  /// episode has not been in before, so no loop earns it twice. States are compared exactly,
+  /// so this is for discrete observations (gridworlds); on continuous ones every state is new.
   public var credit = Credit.step
 
   public enum Credit: String, Codable, CaseIterable, Sendable {
