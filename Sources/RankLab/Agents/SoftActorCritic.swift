@@ -329,9 +329,20 @@ public final class SACAgent: Agent {
     swap(&rng, &generator)
     defer { swap(&rng, &generator) }
     replay.sample(into: &batch, rng: &rng)
+    samplePolicyAtStates()
+    samplePolicyAtNextStates()
+  }
+
+  /// Reparameterised actions (or probabilities) of π at the minibatch's s into `sampled`.
+  func samplePolicyAtStates() {
     let n = config.batchSize
     batch.observations.withUnsafeBufferPointer { actorWork.forward(actor, input: $0, rows: n) }
     samplePolicy(actorWork, noise: &noise, into: &sampled, logProbabilities: &logProbabilities)
+  }
+
+  /// The same at s′ into `nextSampled`.
+  func samplePolicyAtNextStates() {
+    let n = config.batchSize
     batch.nextObservations.withUnsafeBufferPointer {
       actorNextWork.forward(actor, input: $0, rows: n)
     }
@@ -357,8 +368,7 @@ public final class SACAgent: Agent {
     let alpha = temperature
 
     // 1. Reparameterised actions for s, and 2. the temperature step.
-    batch.observations.withUnsafeBufferPointer { actorWork.forward(actor, input: $0, rows: n) }
-    samplePolicy(actorWork, noise: &noise, into: &sampled, logProbabilities: &logProbabilities)
+    samplePolicyAtStates()
     var entropy: Float = 0
     let temperatureLoss: Float
     if discrete {
@@ -446,12 +456,7 @@ public final class SACAgent: Agent {
     let n = config.batchSize
     let m = actionWidth
     let d = observationCount
-    batch.nextObservations.withUnsafeBufferPointer {
-      actorNextWork.forward(actor, input: $0, rows: n)
-    }
-    samplePolicy(
-      actorNextWork, noise: &nextNoise, into: &nextSampled,
-      logProbabilities: &nextLogProbabilities)
+    samplePolicyAtNextStates()
     if discrete {
       batch.nextObservations.withUnsafeBufferPointer {
         targetWork1.forward(target1, input: $0, rows: n)

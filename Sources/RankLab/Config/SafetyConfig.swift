@@ -1,6 +1,7 @@
 /// `safety:` safe exploration on SAC (Bharadhwaj et al. 2021, Conservative Safety Critics; the
-/// update is written out in `Agents/ConservativeSafetyCritic.swift`). The environment's failure
-/// signal is `Step.cost` (lava, a hazard, an `env.safety` region).
+/// update is written out in `Agents/ConservativeSafetyCritic.swift`, acting, and
+/// `Agents/SafetyCritic.swift`, learning). The environment's failure signal is `Step.cost`
+/// (lava, a hazard, an `env.safety` region).
 public struct SafetyConfig: Codable, Equatable, Sendable {
   public init() {}
 
