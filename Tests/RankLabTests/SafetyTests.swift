@@ -387,7 +387,7 @@ import Testing
     batch.count = 2
     batch.rewards = [1, 1]
     batch.costs = [0, 1]
-    agent.critic.adjustRewards(&batch)
+    agent.critic.adjustRewards(agent.sac, &batch)
     #expect(batch.rewards == [1, -1])
     // CSC with failure_estimate critic ascends on the critic's V_C, whatever the episode cost.
     let (csc, _) = try Self.agent(env: "gridworld/lava", safety: ", failure_estimate: critic")

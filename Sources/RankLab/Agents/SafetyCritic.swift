@@ -14,6 +14,10 @@ public final class SafetyCritic: CostConstraint {
   /// γ_C (`safety.gamma`).
   let gamma: Float
   let multiplierLearningRate: Double
+  let rewardPenalty: Float
+  let virtualCrashAbove: Float
+  var virtualRows = 0
+  var virtualGradient: [Float] = []
   let tau: Float
   let maxGradNorm: Float
   let discrete: Bool
@@ -67,6 +71,8 @@ public final class SafetyCritic: CostConstraint {
     chi = safety.chi
     gamma = Float(safety.gamma)
     multiplierLearningRate = safety.multiplierLearningRate
+    rewardPenalty = Float(safety.rewardPenalty)
+    virtualCrashAbove = Float(safety.virtualCrashAbove)
     multiplier = safety.initialMultiplier
     pretrainSteps = safety.criticPretrainSteps
     pretrained = safety.criticPretrainSteps == 0
@@ -129,7 +135,7 @@ public final class SafetyCritic: CostConstraint {
   /// (`multiplier_from: policy_critic`).
   func updateMultiplier(episodeCost: Double, length: Int) {
     var failures = method == .csc && failureEstimate == .critic ? startValue : episodeCost
-    if method == .csc && multiplierFrom == .policyCritic {
+    if method == .csc && (multiplierFrom == .policyCritic || multiplierFrom == .policyExcess) {
       // Before the critic learns there is no estimate: λ waits.
       guard policySinceEpisode.steps > 0 else { return }
       // Q_C ≈ h / (1 − γ_C) for a per-step failure chance h, so an episode of T steps expects
@@ -141,10 +147,73 @@ public final class SafetyCritic: CostConstraint {
     multiplier = max(0, multiplier + multiplierLearningRate * (failures - chi))
   }
 
-  public func adjustRewards(_ batch: inout TransitionBatch) {
+  public func adjustRewards(_ sac: SACAgent, _ batch: inout TransitionBatch) {
+    if method == .csc, rewardPenalty > 0 {
+      penalizeRewards(sac, &batch)
+      return
+    }
     guard method == .lagrangian else { return }
     let lambda = Float(multiplier)
     for i in 0..<batch.count { batch.rewards[i] -= lambda * batch.costs[i] }
+  }
+
+  /// r − β · E_{a~π(·|s)} f(s, a), f the actor's charge (`policy_penalty`), at SAC's draws at s.
+  func penalizeRewards(_ sac: SACAgent, _ batch: inout TransitionBatch) {
+    let n = batchSize
+    let d = observationCount
+    let m = actionWidth
+    let epsilon = Float(threshold)
+    if discrete {
+      for i in 0..<n * d { loggedInput[i] = batch.observations[i] }
+      loggedInput.withUnsafeBufferPointer { loggedWork.forward(network, input: $0, rows: n) }
+      for i in 0..<n {
+        var expected: Float = 0
+        for j in 0..<m {
+          expected +=
+            sac.sampled[i * m + j] * charge(Self.probability(loggedWork.output[i * m + j]), epsilon)
+        }
+        batch.rewards[i] -= rewardPenalty * expected
+      }
+      return
+    }
+    let w = d + m
+    for i in 0..<n {
+      for k in 0..<d { loggedInput[i * w + k] = batch.observations[i * d + k] }
+      for j in 0..<m { loggedInput[i * w + d + j] = sac.sampled[i * m + j] }
+    }
+    loggedInput.withUnsafeBufferPointer { loggedWork.forward(network, input: $0, rows: n) }
+    for i in 0..<n {
+      batch.rewards[i] -= rewardPenalty * charge(Self.probability(loggedWork.output[i]), epsilon)
+    }
+  }
+
+  public func addCriticGradients(_ sac: SACAgent) {
+    guard method == .csc, virtualCrashAbove > 0, !discrete else { return }
+    let n = batchSize
+    let d = observationCount
+    let m = actionWidth
+    let w = d + m
+    if virtualGradient.count != n { virtualGradient = [Float](repeating: 0, count: n) }
+    for i in 0..<n {
+      for k in 0..<d { policyInput[i * w + k] = sac.batch.observations[i * d + k] }
+      for j in 0..<m { policyInput[i * w + d + j] = sac.sampled[i * m + j] }
+    }
+    policyInput.withUnsafeBufferPointer { penaltyWork.forward(network, input: $0, rows: n) }
+    var flagged = [Bool](repeating: false, count: n)
+    var any = false
+    for i in 0..<n where Self.probability(penaltyWork.output[i]) > virtualCrashAbove {
+      flagged[i] = true
+      any = true
+      virtualRows += 1
+    }
+    guard any else { return }
+    for critic in [sac.critic1, sac.critic2] {
+      policyInput.withUnsafeBufferPointer { penaltyWork.forward(critic, input: $0, rows: n) }
+      for i in 0..<n { virtualGradient[i] = flagged[i] ? penaltyWork.output[i] / Float(n) : 0 }
+      virtualGradient.withUnsafeBufferPointer {
+        penaltyWork.backward(critic, outputGradient: $0, accumulate: true)
+      }
+    }
   }
 
   // MARK: Q_C's step
@@ -160,7 +229,8 @@ public final class SafetyCritic: CostConstraint {
     sums.gap += Double(loss.gap)
     sums.policyValue += Double(loss.policyValue)
     sums.steps += 1
-    policySinceEpisode.sum += Double(loss.policyValue)
+    policySinceEpisode.sum += Double(
+      multiplierFrom == .policyExcess ? loss.policyExcess : loss.policyValue)
     policySinceEpisode.steps += 1
   }
 
@@ -205,7 +275,11 @@ public final class SafetyCritic: CostConstraint {
   /// Computes Q_C's loss on SAC's minibatch (TD + α · gap) and, with `gradients`, writes its
   /// parameter gradient into `network.gradients`. Returns the loss, the gap
   /// mean Q_C(s, a_D) − mean E_π Q_C(s, a), and the mean Q_C at the policy's actions.
-  func loss(_ sac: SACAgent, gradients: Bool) -> (total: Float, gap: Float, policyValue: Float) {
+  func loss(_ sac: SACAgent, gradients: Bool) -> (
+    total: Float, gap: Float, policyValue: Float, policyExcess: Float
+  ) {
+    let epsilon = Float(threshold)
+    var policyExcess: Float = 0
     let n = batchSize
     let d = observationCount
     let m = actionWidth
@@ -254,6 +328,7 @@ public final class SafetyCritic: CostConstraint {
           let p = sac.sampled[i * m + j]
           let q = Self.probability(z[i * m + j])
           policyMean += p * q / Float(n)
+          policyExcess += p * max(0, q - epsilon) / Float(n)
           loggedGradient[i * m + j] = -alpha * p / Float(n) * q * (1 - q)
         }
         loggedGradient[i * m + a] +=
@@ -285,6 +360,7 @@ public final class SafetyCritic: CostConstraint {
         tdLoss += tdTerm(logit: loggedWork.output[i], q, targets[i]) / Float(n)
         loggedMean += q / Float(n)
         policyMean += qPolicy / Float(n)
+        policyExcess += max(0, qPolicy - epsilon) / Float(n)
         loggedGradient[i] = (tdSlope(error, q) + alpha * q * (1 - q)) / Float(n)
         policyGradient[i] = -alpha / Float(n) * qPolicy * (1 - qPolicy)
       }
@@ -298,7 +374,7 @@ public final class SafetyCritic: CostConstraint {
       }
     }
     let gap = loggedMean - policyMean
-    return (tdLoss + alpha * gap, gap, policyMean)
+    return (tdLoss + alpha * gap, gap, policyMean, policyExcess)
   }
 
   // MARK: The actor's penalty

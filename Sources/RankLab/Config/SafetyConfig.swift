@@ -40,6 +40,8 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     /// (`csc` only: `lagrangian` has no critic and reads the episode cost whatever this says,
     /// so one config serves all three methods).
     case policyCritic = "policy_critic"
+    /// As `policy_critic`, with Q_C's excess over ε, max(0, E... Q_C − ε), in place of Q_C.
+    case policyExcess = "policy_excess"
   }
 
   /// What the actor's penalty λ · f(Q_C) charges for (`csc`).
@@ -91,6 +93,12 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
   /// Smoothing w of V_C's running mean: V_C ← (1 − w) V_C + w F per training episode, F its
   /// summed cost or the critic's Q_C(s₀, a ~ π) (`failure_estimate`).
   public var valueSmoothing = 0.05
+  /// β: SAC learns on r − β · Q_C(s, a) (the logged action), pricing the critic's failure risk
+  /// into the value that chooses routes (0: off).
+  public var rewardPenalty = 0.0
+  /// Experimental: rows whose policy draw has Q_C above this also teach SAC's critics that the
+  /// draw ends the episode with nothing (a virtual crash; 0: off).
+  public var virtualCrashAbove = 0.0
 
   enum CodingKeys: String, CodingKey {
     case method, chi, alpha, gamma
@@ -103,6 +111,8 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     case multiplierLearningRate = "multiplier_learning_rate"
     case initialMultiplier = "initial_multiplier"
     case valueSmoothing = "value_smoothing"
+    case rewardPenalty = "reward_penalty"
+    case virtualCrashAbove = "virtual_crash_above"
   }
 
   /// One-line problems by key, for `ExperimentConfig.validate`.
