@@ -387,7 +387,7 @@ import Testing
     batch.count = 2
     batch.rewards = [1, 1]
     batch.costs = [0, 1]
-    agent.critic.adjustRewards(agent.sac, &batch)
+    agent.critic.adjustRewards(&batch)
     #expect(batch.rewards == [1, -1])
     // CSC with failure_estimate critic ascends on the critic's V_C, whatever the episode cost.
     let (csc, _) = try Self.agent(env: "gridworld/lava", safety: ", failure_estimate: critic")
@@ -415,6 +415,78 @@ import Testing
     policy.episodeEnded(return: 0, cost: 0, length: 5)
     #expect(abs(policy.critic.multiplier - (1 + 0.05 * (sum / 2 * 0.5 * 5 - 0.1))) < 1e-9)
     #expect(policy.critic.policySinceEpisode.steps == 0)
+    // policy_excess counts only Q_C above ε: with ε = 0.05 above the fresh critic's Q_C ≈ 0.01
+    // nothing, so λ falls by lr · χ; with ε < 0 (V_C 0.5) every row's Q_C + 0.2.
+    func excessAgent(_ from: String, startValue: Double) throws -> SafeSACAgent {
+      let (agent, replay) = try Self.agent(
+        env: "gridworld/lava", safety: ", multiplier_from: \(from), initial_multiplier: 1")
+      agent.critic.startValue = startValue
+      try Self.prepare(agent, replay)
+      agent.critic.learn(agent.sac)
+      agent.critic.learn(agent.sac)
+      return agent
+    }
+    let passing = try excessAgent("policy_excess", startValue: 0)
+    #expect(passing.critic.policySinceEpisode == (0, 2))
+    passing.episodeEnded(return: 0, cost: 1, length: 5)
+    #expect(abs(passing.critic.multiplier - (1 - 0.05 * 0.1)) < 1e-12)
+    let value = try excessAgent("policy_critic", startValue: 0.5)
+    let excess = try excessAgent("policy_excess", startValue: 0.5)
+    #expect(
+      abs(excess.critic.policySinceEpisode.sum - (value.critic.policySinceEpisode.sum + 0.4)) < 1e-5
+    )
+  }
+
+  /// policy_excess's estimate is the mean over rows of E_π max(0, Q_C − ε), each policy action
+  /// charged on its own: with ε at the median of Q_C, a max taken after the expectation or the
+  /// batch mean would differ.
+  @Test(arguments: ["gridworld/lava", "point-nav/hazards"])
+  func policyExcessChargesEachPolicyActionAboveTheThreshold(env: String) throws {
+    let (agent, replay) = try Self.agent(env: env, safety: ", multiplier_from: policy_excess")
+    try Self.prepare(agent, replay)
+    let sac = agent.sac
+    let critic = agent.critic
+    let n = sac.config.batchSize
+    let d = sac.observationCount
+    let m = sac.actionWidth
+    let work = MLPWorkspace(for: critic.network, capacity: n)
+    var values: [Float] = []
+    if sac.discrete {
+      sac.batch.observations.withUnsafeBufferPointer {
+        work.forward(critic.network, input: $0, rows: n)
+      }
+      for k in 0..<n * m { values.append(SafetyCritic.probability(work.output[k])) }
+    } else {
+      var input = [Float](repeating: 0, count: n * (d + m))
+      for i in 0..<n {
+        for k in 0..<d { input[i * (d + m) + k] = sac.batch.observations[i * d + k] }
+        for j in 0..<m { input[i * (d + m) + d + j] = sac.sampled[i * m + j] }
+      }
+      input.withUnsafeBufferPointer { work.forward(critic.network, input: $0, rows: n) }
+      for i in 0..<n { values.append(SafetyCritic.probability(work.output[i])) }
+    }
+    let epsilon = values.sorted()[values.count / 2]
+    // ε = (1 − γ_C)(χ − V_C), γ_C 0.5 and χ 0.1 by default.
+    critic.startValue = 0.1 - Double(epsilon) / 0.5
+    var expected: Float = 0
+    var weightsOfRowsAbove: Float = 0
+    for i in 0..<n {
+      if sac.discrete {
+        for j in 0..<m {
+          let p = sac.sampled[i * m + j]
+          expected += p * max(0, values[i * m + j] - Float(critic.threshold)) / Float(n)
+          if values[i * m + j] > epsilon { weightsOfRowsAbove += p }
+        }
+      } else {
+        expected += max(0, values[i] - Float(critic.threshold)) / Float(n)
+        if values[i] > epsilon { weightsOfRowsAbove += 1 }
+      }
+    }
+    // Some policy actions lie below ε and some above, so the per-action max matters.
+    #expect(expected > 0 && weightsOfRowsAbove > 0 && weightsOfRowsAbove < Float(n))
+    let loss = critic.loss(sac, gradients: false)
+    #expect(abs(loss.policyExcess - expected) <= 1e-6 + 1e-4 * expected)
+    #expect(loss.policyExcess < loss.policyValue)
   }
 
   @Test func badSafetyInputIsAOneLineError() throws {

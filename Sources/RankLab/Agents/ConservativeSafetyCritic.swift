@@ -34,9 +34,9 @@ import Foundation
 /// `multiplier_learning_rate` · (F − χ)), projected gradient ascent on the dual of "expected
 /// failures per episode ≤ χ": F is the episode's summed cost C (`lagrangian`, and `csc` with
 /// `multiplier_from: episode_cost` and `episodes`), the critic's V_C (`failure_estimate:
-/// critic`), or the critic's estimate of π's own failures (`multiplier_from: policy_critic`:
-/// the filtered episodes fail little by design, so their costs let λ fall to 0 and leave π
-/// itself unsafe). `lagrangian` learns SAC on r − λ c, with no safety critic and no filtering.
+/// critic`), or the critic's estimate of π's own failures (`multiplier_from: policy_critic`, or
+/// `policy_excess` from Q_C's excess over ε only: the filtered episodes fail little by design,
+/// so their costs let λ fall to 0 and leave π itself unsafe). `lagrangian` learns SAC on r − λ c, with no safety critic and no filtering.
 ///
 /// The paper's policy update is a TRPO-style step with the multiplier; this one is SAC's actor
 /// step with the same multiplier, documented in `docs/safety.md` with what we compared.

@@ -14,10 +14,6 @@ public final class SafetyCritic: CostConstraint {
   /// γ_C (`safety.gamma`).
   let gamma: Float
   let multiplierLearningRate: Double
-  let rewardPenalty: Float
-  let virtualCrashAbove: Float
-  var virtualRows = 0
-  var virtualGradient: [Float] = []
   let tau: Float
   let maxGradNorm: Float
   let discrete: Bool
@@ -56,8 +52,8 @@ public final class SafetyCritic: CostConstraint {
   /// Sums since the figures were last taken: (loss, reversed-CQL gap, Q_C at the policy's
   /// actions, steps).
   var sums: (loss: Double, gap: Double, policyValue: Double, steps: Int) = (0, 0, 0, 0)
-  /// Σ E_π Q_C over the minibatches since the last training episode ended, and their count
-  /// (`multiplier_from: policy_critic`).
+  /// Σ E_π Q_C (`multiplier_from: policy_critic`) or Σ E_π max(0, Q_C − ε) (`policy_excess`)
+  /// over the minibatches since the last training episode ended, and their count.
   var policySinceEpisode: (sum: Double, steps: Int) = (0, 0)
 
   init(context: AgentContext, sac: SACAgent) throws {
@@ -71,8 +67,6 @@ public final class SafetyCritic: CostConstraint {
     chi = safety.chi
     gamma = Float(safety.gamma)
     multiplierLearningRate = safety.multiplierLearningRate
-    rewardPenalty = Float(safety.rewardPenalty)
-    virtualCrashAbove = Float(safety.virtualCrashAbove)
     multiplier = safety.initialMultiplier
     pretrainSteps = safety.criticPretrainSteps
     pretrained = safety.criticPretrainSteps == 0
@@ -132,10 +126,10 @@ public final class SafetyCritic: CostConstraint {
 
   /// λ ← max(0, λ + lr (F − χ)) after a training episode: F its summed cost C, the critic's V_C
   /// (`failure_estimate: critic`), or the critic's estimate of π's own failures
-  /// (`multiplier_from: policy_critic`).
+  /// (`multiplier_from: policy_critic`, or `policy_excess` counting only Q_C above ε).
   func updateMultiplier(episodeCost: Double, length: Int) {
     var failures = method == .csc && failureEstimate == .critic ? startValue : episodeCost
-    if method == .csc && (multiplierFrom == .policyCritic || multiplierFrom == .policyExcess) {
+    if method == .csc && multiplierFrom != .episodeCost {
       // Before the critic learns there is no estimate: λ waits.
       guard policySinceEpisode.steps > 0 else { return }
       // Q_C ≈ h / (1 − γ_C) for a per-step failure chance h, so an episode of T steps expects
@@ -147,73 +141,10 @@ public final class SafetyCritic: CostConstraint {
     multiplier = max(0, multiplier + multiplierLearningRate * (failures - chi))
   }
 
-  public func adjustRewards(_ sac: SACAgent, _ batch: inout TransitionBatch) {
-    if method == .csc, rewardPenalty > 0 {
-      penalizeRewards(sac, &batch)
-      return
-    }
+  public func adjustRewards(_ batch: inout TransitionBatch) {
     guard method == .lagrangian else { return }
     let lambda = Float(multiplier)
     for i in 0..<batch.count { batch.rewards[i] -= lambda * batch.costs[i] }
-  }
-
-  /// r − β · E_{a~π(·|s)} f(s, a), f the actor's charge (`policy_penalty`), at SAC's draws at s.
-  func penalizeRewards(_ sac: SACAgent, _ batch: inout TransitionBatch) {
-    let n = batchSize
-    let d = observationCount
-    let m = actionWidth
-    let epsilon = Float(threshold)
-    if discrete {
-      for i in 0..<n * d { loggedInput[i] = batch.observations[i] }
-      loggedInput.withUnsafeBufferPointer { loggedWork.forward(network, input: $0, rows: n) }
-      for i in 0..<n {
-        var expected: Float = 0
-        for j in 0..<m {
-          expected +=
-            sac.sampled[i * m + j] * charge(Self.probability(loggedWork.output[i * m + j]), epsilon)
-        }
-        batch.rewards[i] -= rewardPenalty * expected
-      }
-      return
-    }
-    let w = d + m
-    for i in 0..<n {
-      for k in 0..<d { loggedInput[i * w + k] = batch.observations[i * d + k] }
-      for j in 0..<m { loggedInput[i * w + d + j] = sac.sampled[i * m + j] }
-    }
-    loggedInput.withUnsafeBufferPointer { loggedWork.forward(network, input: $0, rows: n) }
-    for i in 0..<n {
-      batch.rewards[i] -= rewardPenalty * charge(Self.probability(loggedWork.output[i]), epsilon)
-    }
-  }
-
-  public func addCriticGradients(_ sac: SACAgent) {
-    guard method == .csc, virtualCrashAbove > 0, !discrete else { return }
-    let n = batchSize
-    let d = observationCount
-    let m = actionWidth
-    let w = d + m
-    if virtualGradient.count != n { virtualGradient = [Float](repeating: 0, count: n) }
-    for i in 0..<n {
-      for k in 0..<d { policyInput[i * w + k] = sac.batch.observations[i * d + k] }
-      for j in 0..<m { policyInput[i * w + d + j] = sac.sampled[i * m + j] }
-    }
-    policyInput.withUnsafeBufferPointer { penaltyWork.forward(network, input: $0, rows: n) }
-    var flagged = [Bool](repeating: false, count: n)
-    var any = false
-    for i in 0..<n where Self.probability(penaltyWork.output[i]) > virtualCrashAbove {
-      flagged[i] = true
-      any = true
-      virtualRows += 1
-    }
-    guard any else { return }
-    for critic in [sac.critic1, sac.critic2] {
-      policyInput.withUnsafeBufferPointer { penaltyWork.forward(critic, input: $0, rows: n) }
-      for i in 0..<n { virtualGradient[i] = flagged[i] ? penaltyWork.output[i] / Float(n) : 0 }
-      virtualGradient.withUnsafeBufferPointer {
-        penaltyWork.backward(critic, outputGradient: $0, accumulate: true)
-      }
-    }
   }
 
   // MARK: Q_C's step
@@ -274,7 +205,8 @@ public final class SafetyCritic: CostConstraint {
 
   /// Computes Q_C's loss on SAC's minibatch (TD + α · gap) and, with `gradients`, writes its
   /// parameter gradient into `network.gradients`. Returns the loss, the gap
-  /// mean Q_C(s, a_D) − mean E_π Q_C(s, a), and the mean Q_C at the policy's actions.
+  /// mean Q_C(s, a_D) − mean E_π Q_C(s, a), the mean Q_C at the policy's actions and the mean
+  /// of its excess over ε there, max(0, Q_C − ε).
   func loss(_ sac: SACAgent, gradients: Bool) -> (
     total: Float, gap: Float, policyValue: Float, policyExcess: Float
   ) {

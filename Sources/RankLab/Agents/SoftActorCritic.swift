@@ -43,9 +43,7 @@ extension MinibatchRelabeler {
 /// the filter's threshold, `safety.policy_penalty`).
 public protocol CostConstraint: AnyObject {
   /// Before the critics' targets, on the sampled minibatch (costs filled).
-  func adjustRewards(_ sac: SACAgent, _ batch: inout TransitionBatch)
-  /// After the critics' gradients on the minibatch, before their Adam step: may add to them.
-  func addCriticGradients(_ sac: SACAgent)
+  func adjustRewards(_ batch: inout TransitionBatch)
   /// After the critics' step, before the actor's (SAC's `sampled` and `nextSampled` hold the
   /// policy's actions or probabilities at s and s′).
   func learn(_ sac: SACAgent)
@@ -365,12 +363,12 @@ public final class SACAgent: Agent {
       replay.sample(into: &batch, rng: &rng)
       samplingSeconds += TimeBreakdown.since(start)
     }
+    constraint?.adjustRewards(&batch)
     let n = config.batchSize
     let alpha = temperature
 
     // 1. Reparameterised actions for s, and 2. the temperature step.
     samplePolicyAtStates()
-    constraint?.adjustRewards(self, &batch)
     var entropy: Float = 0
     let temperatureLoss: Float
     if discrete {
@@ -397,13 +395,8 @@ public final class SACAgent: Agent {
     // 3. Critic targets and the critic step.
     computeTargets(alpha: alpha)
     fillCriticInput()
-    let criticLoss = criticStep(apply: constraint == nil)
-    if let constraint {
-      constraint.addCriticGradients(self)
-      critic1Optimizer.update(&critic1.parameters, gradients: critic1.gradients)
-      critic2Optimizer.update(&critic2.parameters, gradients: critic2.gradients)
-      constraint.learn(self)
-    }
+    let criticLoss = criticStep()
+    constraint?.learn(self)
 
     // 4. The actor step through the updated critics.
     let (actorLoss, qMean) = actorStep(alpha: alpha)
