@@ -36,7 +36,8 @@ import Foundation
 /// `multiplier_from: episode_cost` and `episodes`), the critic's V_C (`failure_estimate:
 /// critic`), or the critic's estimate of π's own failures (`multiplier_from: policy_critic`, or
 /// `policy_excess` from Q_C's excess over ε only: the filtered episodes fail little by design,
-/// so their costs let λ fall to 0 and leave π itself unsafe). `lagrangian` learns SAC on r − λ c, with no safety critic and no filtering.
+/// so their costs let λ fall to 0 and leave π itself unsafe). `lagrangian` learns SAC on
+/// r − λ c, with no safety critic and no filtering.
 ///
 /// The paper's policy update is a TRPO-style step with the multiplier; this one is SAC's actor
 /// step with the same multiplier, documented in `docs/safety.md` with what we compared.

@@ -41,11 +41,11 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     /// so one config serves all three methods).
     case policyCritic = "policy_critic"
     /// As `policy_critic`, with Q_C's excess over ε, max(0, Q_C − ε), in place of Q_C: the
-    /// failures the filter would have to stop. Q_C stays near 0.01 on safe states (where it
-    /// starts; measured on point-nav: E_π Q_C 0.010 at 15k steps), so `policy_critic` reads about
-    /// 0.5 failures on every 100-step point-nav episode, above any χ < 0.5, and λ ramps up for
-    /// the whole run (measured: 55 at 15k steps, 76 at 40k); the excess is 0 wherever π's draws
-    /// pass.
+    /// failures the filter would have to stop. E_π Q_C falls only slowly on safe states
+    /// (measured on point-nav: 0.032 at 2k steps, 0.010 at 15k, 0.0026 at 40k), so
+    /// `policy_critic` read about 0.5 failures on every 100-step episode at 15k, above χ = 0.1,
+    /// and λ climbed for the whole run (55 at 15k steps, 76 at 40k); the excess is 0 wherever
+    /// π's draws pass.
     case policyExcess = "policy_excess"
   }
 
