@@ -120,8 +120,7 @@ private struct StudentCounters: Codable {
 extension DistillationStudent {
   func saveStudent(into archive: inout CheckpointArchive) throws {
     archive.put("agent/student", array: student.parameters)
-    archive.put("agent/adam_m", array: optimizer.firstMoment)
-    archive.put("agent/adam_v", array: optimizer.secondMoment)
+    archive.putMoments(of: optimizer, scope: "agent")
     try archive.put(
       "agent/state",
       json: StudentCounters(
@@ -133,10 +132,7 @@ extension DistillationStudent {
     let count = student.parameters.count
     student.parameters = try archive.array("agent/student", of: Float.self, count: count)
     let counters = try archive.json("agent/state", as: StudentCounters.self)
-    optimizer.restore(
-      step: counters.adamStep,
-      firstMoment: try archive.array("agent/adam_m", of: Float.self, count: count),
-      secondMoment: try archive.array("agent/adam_v", of: Float.self, count: count))
+    try archive.restoreMoments(of: &optimizer, step: counters.adamStep, scope: "agent")
     currentStep = counters.currentStep
     gradientStepsTaken = counters.gradientStepsTaken
     rng = counters.rng

@@ -13,8 +13,7 @@ extension QLearningAgent {
     archive.put("agent/online", array: online.parameters)
     archive.put("agent/target", array: target.parameters)
     if let averaged { archive.put("agent/averaged", array: averaged.parameters) }
-    archive.put("agent/adam_m", array: optimizer.firstMoment)
-    archive.put("agent/adam_v", array: optimizer.secondMoment)
+    archive.putMoments(of: optimizer, scope: "agent")
     try archive.put(
       "agent/state",
       json: Counters(
@@ -30,10 +29,7 @@ extension QLearningAgent {
       averaged.parameters = try archive.array("agent/averaged", of: Float.self, count: count)
     }
     let counters = try archive.json("agent/state", as: Counters.self)
-    optimizer.restore(
-      step: counters.adamStep,
-      firstMoment: try archive.array("agent/adam_m", of: Float.self, count: count),
-      secondMoment: try archive.array("agent/adam_v", of: Float.self, count: count))
+    try archive.restoreMoments(of: &optimizer, step: counters.adamStep, scope: "agent")
     currentStep = counters.currentStep
     gradientStepsTaken = counters.gradientStepsTaken
     rng = counters.rng

@@ -568,8 +568,7 @@ final class LatentSkills: MinibatchRelabeler {
 
   func save(into archive: inout CheckpointArchive) throws {
     archive.put("smerl/discriminator", array: discriminator.parameters)
-    archive.put("smerl/adam_m", array: optimizer.firstMoment)
-    archive.put("smerl/adam_v", array: optimizer.secondMoment)
+    archive.putMoments(of: optimizer, scope: "smerl")
     try archive.put("smerl/adam_step", json: optimizer.step)
     try archive.put("smerl/episodes", json: state)
   }
@@ -578,10 +577,8 @@ final class LatentSkills: MinibatchRelabeler {
     let count = discriminator.parameters.count
     discriminator.parameters = try archive.array(
       "smerl/discriminator", of: Float.self, count: count)
-    optimizer.restore(
-      step: try archive.json("smerl/adam_step", as: Int.self),
-      firstMoment: try archive.array("smerl/adam_m", of: Float.self, count: count),
-      secondMoment: try archive.array("smerl/adam_v", of: Float.self, count: count))
+    try archive.restoreMoments(
+      of: &optimizer, step: try archive.json("smerl/adam_step", as: Int.self), scope: "smerl")
     state = try archive.json("smerl/episodes", as: State.self)
     nearOptimalKey = nil
   }

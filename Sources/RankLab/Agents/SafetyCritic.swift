@@ -50,8 +50,9 @@ public final class SafetyCritic: CostConstraint {
   /// Q_C (1 − Q_C) per row: the sigmoid's derivative, backpropagated for ∂Q_C/∂a.
   var onesGradient: [Float]
   /// Sums since the figures were last taken: (loss, reversed-CQL gap, Q_C at the policy's
-  /// actions, steps).
-  var sums: (loss: Double, gap: Double, policyValue: Double, steps: Int) = (0, 0, 0, 0)
+  /// actions, its excess over ε there, steps).
+  var sums: (loss: Double, gap: Double, policyValue: Double, policyExcess: Double, steps: Int) =
+    (0, 0, 0, 0, 0)
   /// Σ E_π Q_C (`multiplier_from: policy_critic`) or Σ E_π max(0, Q_C − ε) (`policy_excess`)
   /// over the minibatches since the last training episode ended, and their count.
   var policySinceEpisode: (sum: Double, steps: Int) = (0, 0)
@@ -159,6 +160,7 @@ public final class SafetyCritic: CostConstraint {
     sums.loss += Double(loss.total)
     sums.gap += Double(loss.gap)
     sums.policyValue += Double(loss.policyValue)
+    sums.policyExcess += Double(loss.policyExcess)
     sums.steps += 1
     policySinceEpisode.sum += Double(
       multiplierFrom == .policyExcess ? loss.policyExcess : loss.policyValue)
@@ -364,7 +366,8 @@ public final class SafetyCritic: CostConstraint {
 
   // MARK: Figures and checkpoints
 
-  static let keys = ["safety/qc_loss", "safety/qc_gap", "safety/qc_mean"]
+  /// `safety/qc_excess` is E_π max(0, Q_C − ε), the input of `multiplier_from: policy_excess`.
+  static let keys = ["safety/qc_loss", "safety/qc_gap", "safety/qc_mean", "safety/qc_excess"]
   var figures: [(key: String, value: Double)] = SafetyCritic.keys.map { ($0, 0) }
 
   /// Writes the means since last taken into `figures`; false (nothing to report) for the
@@ -375,7 +378,8 @@ public final class SafetyCritic: CostConstraint {
     figures[0].value = sums.loss / n
     figures[1].value = sums.gap / n
     figures[2].value = sums.policyValue / n
-    sums = (0, 0, 0, 0)
+    figures[3].value = sums.policyExcess / n
+    sums = (0, 0, 0, 0, 0)
     return true
   }
 
@@ -393,8 +397,7 @@ public final class SafetyCritic: CostConstraint {
   func save(into archive: inout CheckpointArchive) throws {
     archive.put("agent/safety_critic", array: network.parameters)
     archive.put("agent/safety_target", array: target.parameters)
-    archive.put("agent/adam_m/safety_critic", array: optimizer.firstMoment)
-    archive.put("agent/adam_v/safety_critic", array: optimizer.secondMoment)
+    archive.putMoments(of: optimizer, scope: "agent", name: "safety_critic")
     try archive.put(
       "agent/safety_state",
       json: State(
@@ -408,10 +411,8 @@ public final class SafetyCritic: CostConstraint {
     network.parameters = try archive.array("agent/safety_critic", of: Float.self, count: count)
     target.parameters = try archive.array("agent/safety_target", of: Float.self, count: count)
     let state = try archive.json("agent/safety_state", as: State.self)
-    optimizer.restore(
-      step: state.adamStep,
-      firstMoment: try archive.array("agent/adam_m/safety_critic", of: Float.self, count: count),
-      secondMoment: try archive.array("agent/adam_v/safety_critic", of: Float.self, count: count))
+    try archive.restoreMoments(
+      of: &optimizer, step: state.adamStep, scope: "agent", name: "safety_critic")
     multiplier = state.multiplier
     startValue = state.startValue
     policySinceEpisode = (state.policySum ?? 0, state.policySteps ?? 0)

@@ -24,8 +24,7 @@ extension SACAgent {
       archive.put("agent/\(name)", array: network.parameters)
     }
     for (name, _, optimizer) in optimizers {
-      archive.put("agent/adam_m/\(name)", array: optimizer.firstMoment)
-      archive.put("agent/adam_v/\(name)", array: optimizer.secondMoment)
+      archive.putMoments(of: optimizer, scope: "agent", name: name)
     }
     try archive.put(
       "agent/state",
@@ -44,11 +43,8 @@ extension SACAgent {
     }
     let counters = try archive.json("agent/state", as: Counters.self)
     func restore(_ optimizer: inout Adam, _ name: String, _ index: Int) throws {
-      let count = optimizer.firstMoment.count
-      optimizer.restore(
-        step: counters.adamSteps[index],
-        firstMoment: try archive.array("agent/adam_m/\(name)", of: Float.self, count: count),
-        secondMoment: try archive.array("agent/adam_v/\(name)", of: Float.self, count: count))
+      try archive.restoreMoments(
+        of: &optimizer, step: counters.adamSteps[index], scope: "agent", name: name)
     }
     guard counters.adamSteps.count == 4 else {
       throw CheckpointError.invalid("agent/state: expected 4 optimizer step counts")
