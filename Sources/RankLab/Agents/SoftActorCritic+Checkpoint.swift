@@ -31,6 +31,7 @@ extension SACAgent {
       json: Counters(
         currentStep: currentStep, gradientStepsTaken: gradientStepsTaken, rng: rng,
         adamSteps: optimizers.map(\.2.step), logTemperature: logTemperature[0]))
+    try novelty?.save(into: &archive)
   }
 
   public func load(from archive: CheckpointArchive) throws {
@@ -57,6 +58,7 @@ extension SACAgent {
     gradientStepsTaken = counters.gradientStepsTaken
     rng = counters.rng
     logTemperature = [counters.logTemperature]
+    try novelty?.load(from: archive)
   }
 
   /// The policy file holds the actor, which acts, and the first critic, whose values recorded
