@@ -31,7 +31,6 @@ extension SACAgent {
       json: Counters(
         currentStep: currentStep, gradientStepsTaken: gradientStepsTaken, rng: rng,
         adamSteps: optimizers.map(\.2.step), logTemperature: logTemperature[0]))
-    try novelty?.save(into: &archive)
   }
 
   public func load(from archive: CheckpointArchive) throws {
@@ -58,7 +57,6 @@ extension SACAgent {
     gradientStepsTaken = counters.gradientStepsTaken
     rng = counters.rng
     logTemperature = [counters.logTemperature]
-    try novelty?.load(from: archive)
   }
 
   /// The policy file holds the actor, which acts, and the first critic, whose values recorded

@@ -92,9 +92,6 @@ public final class SACAgent: Agent {
   let relabeler: MinibatchRelabeler?
   /// The safety method's hook into the update (nil: plain SAC).
   var constraint: CostConstraint?
-  /// The exploration bonus (`agent.sac.novelty_bonus` > 0), added after the constraint's
-  /// reward change.
-  let novelty: NoveltyBonus?
   /// λ · f: the charge f's action derivatives (continuous) or values (discrete) for the actor.
   var penaltyTerms: [Float]
   let actorWork: MLPWorkspace
@@ -231,10 +228,6 @@ public final class SACAgent: Agent {
     actionBuffer = [Float](repeating: 0, count: discrete ? 0 : m)
     singleInput = [Float](repeating: 0, count: inputWidth)
     penaltyTerms = [Float](repeating: 0, count: b * m)
-    novelty =
-      sac.noveltyBonus > 0
-      ? NoveltyBonus(context: context, sac: sac, observationCount: observationCount) : nil
-    if novelty != nil { figures += NoveltyBonus.keys.map { ($0, 0) } }
   }
 
   public var temperature: Float { logTemperature[0].exp() }
@@ -318,11 +311,6 @@ public final class SACAgent: Agent {
     }
     let n = Double(max(1, gradientSteps))
     for i in figures.indices { figures[i].value /= n }
-    if let novelty {
-      let (bonus, loss) = novelty.takeFigures()
-      figures[Self.metricKeys.count].value = bonus
-      figures[Self.metricKeys.count + 1].value = loss
-    }
     return figures
   }
 
@@ -376,7 +364,6 @@ public final class SACAgent: Agent {
       samplingSeconds += TimeBreakdown.since(start)
     }
     constraint?.adjustRewards(&batch)
-    novelty?.addBonus(&batch, learningRate: actorOptimizer.learningRate)
     let n = config.batchSize
     let alpha = temperature
 

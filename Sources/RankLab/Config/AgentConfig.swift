@@ -230,11 +230,6 @@ public struct SACConfig: Codable, Equatable, Sendable {
   public var rankNetwork = MeasuredNetwork.critic
   /// The soft value's entropy bonus: from zero (SAC) or from the uniform policy's entropy.
   public var entropyReference = EntropyReference.zero
-  /// β of the exploration bonus r + β e(s′) / ē from random network distillation
-  /// (`NoveltyBonus`); 0 turns it off.
-  public var noveltyBonus = 0.0
-  /// Outputs of the bonus's random target network and its predictor.
-  public var noveltyFeatures = 16
 
   enum CodingKeys: String, CodingKey {
     case tau
@@ -245,8 +240,6 @@ public struct SACConfig: Codable, Equatable, Sendable {
     case discreteTargetEntropyScale = "discrete_target_entropy_scale"
     case rankNetwork = "rank_network"
     case entropyReference = "entropy_reference"
-    case noveltyBonus = "novelty_bonus"
-    case noveltyFeatures = "novelty_features"
   }
 }
 

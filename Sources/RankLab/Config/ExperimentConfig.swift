@@ -197,14 +197,6 @@ public struct ExperimentConfig: ConfigSchema {
         sac.discreteTargetEntropyScale > 0 && sac.discreteTargetEntropyScale <= 1,
         "agent.sac.discrete_target_entropy_scale", "must be within (0, 1]")
       require(
-        sac.noveltyBonus.isFinite && sac.noveltyBonus >= 0, "agent.sac.novelty_bonus",
-        "must be a non-negative number (0 turns the bonus off)")
-      require(sac.noveltyFeatures >= 1, "agent.sac.novelty_features", "must be at least 1")
-      require(
-        sac.noveltyBonus == 0 || smerl.mode == .none, "agent.sac.novelty_bonus",
-        "is not implemented with SMERL (its diversity bonus already rewrites the rewards); set it to 0"
-      )
-      require(
         !offline.enabled, "offline.enabled",
         "is for the value-based agents; SAC learns from its own interaction")
       require(
