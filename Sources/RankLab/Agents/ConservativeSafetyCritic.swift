@@ -80,7 +80,7 @@ public final class SafeSACAgent: Agent {
     actionWidth = sac.actionWidth
     maxSamples = safety.maxSamples
     smoothing = safety.valueSmoothing
-    learningStarts = max(context.config.agent.learningStarts, safety.filterStarts)
+    learningStarts = context.config.agent.learningStarts
     episodeLearnt = learningStarts <= 0
     evaluationRNG = PCG64(seed: UInt64(context.seed), stream: [3, 1])
     let d = observationCount

@@ -98,8 +98,6 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
   /// Smoothing w of V_C's running mean: V_C ← (1 − w) V_C + w F per training episode, F its
   /// summed cost or the critic's Q_C(s₀, a ~ π) (`failure_estimate`).
   public var valueSmoothing = 0.05
-  /// Steps before which CSC acts, and λ learns, as plain SAC (its Q_C learning all along).
-  public var filterStarts = 0
 
   enum CodingKeys: String, CodingKey {
     case method, chi, alpha, gamma
@@ -112,7 +110,6 @@ public struct SafetyConfig: Codable, Equatable, Sendable {
     case multiplierLearningRate = "multiplier_learning_rate"
     case initialMultiplier = "initial_multiplier"
     case valueSmoothing = "value_smoothing"
-    case filterStarts = "filter_starts"
   }
 
   /// One-line problems by key, for `ExperimentConfig.validate`.
