@@ -4,13 +4,15 @@ run's metrics.jsonl (docs/safety.md, "How often training gets past the hazards")
 
   python3 bench/hazard-passes.py RUN... [--above 10.7]   # RUN: a run directory with <seed>/ dirs
 
-An episode counts as past the hazard when its return exceeds --above: the reward is 10 x the
-distance gained, so with the default layout (start near (-0.8, 0), goal (0.8, 0), the first
-hazard at x = 0.12, radius 0.15) a return above 10.7 means the mass reached x > 0.27. The
-metrics carry one `train/episode_return` per log row, the last episode's, so run with a log
-interval shorter than any episode (`--set log.every=20`); episodes that ended between two log
-rows with another are reported as missed (none in the runs of docs/safety.md). The second
-number of each pair is the episodes seen.
+An episode counts as past the hazard when its return exceeds --above. The reward is 10 x the
+fall in Euclidean distance to the goal, so with the default layout (start near (-0.8, 0) with a
++-0.05 jitter, goal (0.8, 0), the first hazard at (0.12, -0.02), radius 0.15) a return above 10.7
+means the episode ended within about 0.53 of the goal, on the axis at x > 0.27, the hazard's
+far edge (0.22-0.32 with the jitter): where the episode ended, not how far it got. Each log row carries
+`train/episode_return`, the mean return of the episodes finished since the row before, so run
+with a log interval shorter than any episode (`--set log.every=20`). A row that closes two or
+more episodes counts as one (reported as missed). The second number of each pair is the
+episodes seen; the last pair can hold only the final step's row.
 """
 import glob, json, os, sys
 
