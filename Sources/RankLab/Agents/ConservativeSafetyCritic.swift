@@ -45,9 +45,9 @@ public final class SafeSACAgent: Agent {
   let sac: SACAgent
   let critic: SafetyCritic
   let method: SafetyConfig.Method
-  let discrete: Bool
-  let observationCount: Int
-  let actionWidth: Int
+  var discrete: Bool { sac.discrete }
+  var observationCount: Int { sac.observationCount }
+  var actionWidth: Int { sac.actionWidth }
   let maxSamples: Int
   let smoothing: Double
   let learningStarts: Int
@@ -75,22 +75,19 @@ public final class SafeSACAgent: Agent {
     sac = try SACAgent(context: context, costs: true)
     critic = try SafetyCritic(context: context, sac: sac)
     sac.constraint = critic
-    discrete = sac.discrete
-    observationCount = sac.observationCount
-    actionWidth = sac.actionWidth
     maxSamples = safety.maxSamples
     smoothing = safety.valueSmoothing
     learningStarts = context.config.agent.learningStarts
     episodeLearnt = learningStarts <= 0
     evaluationRNG = PCG64(seed: UInt64(context.seed), stream: [3, 1])
-    let d = observationCount
-    let m = actionWidth
-    let rows = discrete ? 1 : maxSamples
+    let d = sac.observationCount
+    let m = sac.actionWidth
+    let rows = sac.discrete ? 1 : maxSamples
     candidateWork = MLPWorkspace(for: critic.network, capacity: rows)
-    candidateInput = [Float](repeating: 0, count: discrete ? d : rows * (d + m))
-    candidateValues = [Float](repeating: 0, count: discrete ? m : rows)
+    candidateInput = [Float](repeating: 0, count: sac.discrete ? d : rows * (d + m))
+    candidateValues = [Float](repeating: 0, count: sac.discrete ? m : rows)
     actorOutput = [Float](repeating: 0, count: sac.actor.outputCount)
-    actionBuffer = [Float](repeating: 0, count: discrete ? 0 : m)
+    actionBuffer = [Float](repeating: 0, count: sac.discrete ? 0 : m)
   }
 
   /// ε = (1 − γ_C)(χ − V_C), γ_C the safety critic's discount (`safety.gamma`).

@@ -205,10 +205,10 @@ public final class TrainingRun {
         if Date().timeIntervalSince(self.lastHeartbeat) > 10 {
           try self.writeInfo(status: "running", step: step)
         }
-      }
-    ) { current, step in
-      try self.checkpoint(loop: current, step: step, metrics: metrics, spectra: spectra)
-    }
+      },
+      checkpoint: { current, step in
+        try self.checkpoint(loop: current, step: step, metrics: metrics, spectra: spectra)
+      })
     guard finished else {
       try metrics.flush()
       try spectra.flush()
