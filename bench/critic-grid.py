@@ -8,7 +8,7 @@ Reads RUN/policy.rlck (the RLCK layout of Sources/RankLab/Checkpoint/CheckpointA
 magic, version, count, then per section a UInt16 name length, the name, a UInt64 byte length, a
 CRC-32C and the bytes) and the episode exported by `ranklab replay export ... --to csv`.
 Networks are ranklab's MLP layout: per layer a fanOut x fanIn row-major weight, then the bias;
-ReLU between layers (the shipped point-nav configs). Needs numpy and `ranklab` on PATH or
+ReLU between layers (the shipped point-nav configs; another activation is refused). Needs numpy and `ranklab` on PATH or
 RANKLAB set to the binary.
 """
 import csv, os, re, struct, subprocess, sys, tempfile
@@ -68,6 +68,11 @@ def main():
         hidden = [int(h) for h in inline.group(1).split(",")]
     else:
         sys.exit(f"{run}/config.yaml: no agent.network.hidden")
+    # The forward pass below is ReLU's; another activation would give wrong values silently.
+    activation = re.search(r"^  network:\n(?:    .*\n)*?    activation: \"?(\w+)", config, re.M)
+    if not activation or activation.group(1) != "relu":
+        found = activation.group(1) if activation else "none found"
+        sys.exit(f"{run}/config.yaml: agent.network.activation is {found}; this script knows relu only")
     binary = os.environ.get("RANKLAB", "ranklab")
     with tempfile.NamedTemporaryFile(suffix=".csv") as episode:
         subprocess.run(
